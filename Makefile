@@ -1,0 +1,76 @@
+# ringwall build. `make` builds, `make test` installs missing packages (as
+# root), builds and runs every test, `make demo` shows the firewall working.
+# SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
+# build-san/. CC=clang works too.
+
+CC      ?= gcc
+SAN     ?= 0
+BUILD   := $(if $(filter 1,$(SAN)),build-san,build)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+           -fno-strict-aliasing -D_GNU_SOURCE -pthread -Isrc
+LDLIBS  += -lpcap -lpthread -lm
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Optional backends, built when their libraries are installed.
+HAVE_XDP := $(shell pkg-config --exists libxdp libbpf 2>/dev/null && echo 1)
+ifeq ($(HAVE_XDP),1)
+CFLAGS  += -DRW_HAVE_XDP $(shell pkg-config --cflags libxdp libbpf)
+LDLIBS  += $(shell pkg-config --libs libxdp libbpf)
+endif
+
+LIB_SRCS  := $(sort $(filter-out src/main.c,$(shell find src -name '*.c')))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
+
+.PHONY: all deps test test-unit demo bench clean check-clean
+
+all: $(BUILD)/ringwall $(TOOL_BINS) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libringwall.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ringwall: $(BUILD)/src/main.o $(BUILD)/libringwall.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%: $(BUILD)/tools/%.o $(BUILD)/libringwall.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libringwall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Debian packages the build and the tests need; installed when run as root.
+deps:
+	@tools/install-deps.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) all SAN=1
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh
+
+bench: deps
+	$(MAKE) all
+	bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Small things every ringwall file needs: branch hints, alignment, sizes. */
+#ifndef RW_COMMON_H
+#define RW_COMMON_H
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#define RW_CACHELINE 64
+#define rw_cache_aligned __attribute__((aligned(RW_CACHELINE)))
+
+#define RW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define RW_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define RW_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Ports of one firewall. A bridge has two; the limit keeps per-port arrays
+ * fixed-size and lets rules name a set of ports as a 16-bit mask. */
+#define RW_MAX_PORTS 16
+
+/* Workers (threads on the fast path). */
+#define RW_MAX_WORKERS 64
+
+/* Frames in one receive burst: large enough to amortise the ring work and to
+ * give the prefetch pipeline distance, small enough that a burst's descriptors
+ * and connection entries stay in L1/L2. */
+#define RW_BURST 32
+
+static inline void rw_prefetch(const void *p)
+{
+	__builtin_prefetch(p, 0, 3);
+}
+
+static inline void rw_prefetch_w(const void *p)
+{
+	__builtin_prefetch(p, 1, 3);
+}
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The port seam. Every packet source and sink (capture files, AF_PACKET and
+ * AF_XDP rings, DPDK, the in-memory generator) is one struct rw_port_ops;
+ * the worker loop sees nothing else. A port has one or more queues; each
+ * queue is served by exactly one worker, so no callback below needs locking.
+ *
+ * Frame ownership:
+ *   rx_burst  hands frames to the caller. Each frame stays valid, and its
+ *             bytes writable, until the caller gives it back through
+ *             tx_burst (of any port sharing the buffer pool) or release.
+ *   tx_burst  takes the frames it accepts (the first n returned) and gives
+ *             them back to their pool once sent. Frames it does not accept
+ *             remain the caller's, who must tx them elsewhere or release them.
+ *   release   returns frames the caller will not send.
+ * A backend whose frames cannot move between ports without a copy (pcap,
+ * afpacket) copies in tx_burst; AF_XDP with a shared UMEM moves descriptors.
+ */
+#ifndef RW_PORT_H
+#define RW_PORT_H
+
+#include "../common.h"
+
+struct rw_frame {
+	uint8_t *data;
+	uint32_t len;
+	uint32_t _pad;
+	uint64_t ts_ns;  /* capture time (pcap) or receive time (live), ns */
+	uint64_t handle; /* backend's own reference (UMEM address, slot index) */
+};
+
+struct rw_port;
+
+struct rw_port_ops {
+	const char *scheme; /* "pcap", "afpacket", "afxdp", "dpdk", "gen" */
+
+	/* Validate the part of a spec after "scheme:" without opening
+	 * anything (ringwall check). 0, or -EINVAL with a message in err. */
+	int (*check)(const char *arg, char *err, size_t errlen);
+
+	/* Open the port. nqueues is how many workers will poll it. 0 or
+	 * -errno with a message in err. */
+	int (*open)(struct rw_port *p, const char *arg, unsigned nqueues, char *err, size_t errlen);
+
+	/* Up to max frames from queue q. Never blocks for long (live
+	 * backends may wait up to about a millisecond for traffic). */
+	unsigned (*rx_burst)(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned max);
+
+	/* Send frames (possibly received on another port); returns how many
+	 * were taken. */
+	unsigned (*tx_burst)(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n);
+
+	/* Give back frames that will not be sent. */
+	void (*release)(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n);
+
+	/* Push out anything tx_burst buffered (end of a loop iteration). */
+	void (*flush)(struct rw_port *p, unsigned q);
+
+	/* True when the port will never deliver another frame (end of a
+	 * capture). Live ports return false. */
+	bool (*eof)(struct rw_port *p);
+
+	void (*close)(struct rw_port *p);
+};
+
+struct rw_port {
+	const struct rw_port_ops *ops;
+	char name[32];  /* the name rules use ("inside") */
+	unsigned index; /* position in the configuration */
+	unsigned nqueues;
+	void *priv;     /* backend state */
+};
+
+/* Find the backend for spec ("pcap:...") and call its check. */
+int rw_port_check(const char *spec, char *err, size_t errlen);
+
+/* Find the backend for spec and open it into p. */
+int rw_port_open(struct rw_port *p, const char *name, unsigned index, const char *spec,
+		 unsigned nqueues, char *err, size_t errlen);
+
+void rw_port_close(struct rw_port *p);
+
+/* Backends, registered in port.c. */
+extern const struct rw_port_ops rw_port_pcap_ops;
+
+#endif
