@@ -30,6 +30,7 @@
 	X(TCP_FLAGS,        "tcp-flags",        "impossible TCP flag combination")           \
 	X(UDP_SHORT,        "udp-short",        "UDP header truncated or length field wrong")\
 	X(ICMP_SHORT,       "icmp-short",       "ICMP/ICMPv6 header truncated")              \
+	X(ICMP_FAMILY,      "icmp-family",      "ICMPv4 inside IPv6 or ICMPv6 inside IPv4")  \
 	X(L4_CHECKSUM,      "l4-checksum",      "TCP/UDP/ICMP checksum wrong")               \
 	X(FRAG,             "frag",             "fragment dropped by the fragment policy")   \
 	X(NON_IP,           "non-ip",           "EtherType blocked by policy")               \
