@@ -80,6 +80,10 @@ int rw_port_open(struct rw_port *p, const char *name, unsigned index, const char
 
 void rw_port_close(struct rw_port *p);
 
+/* Directory that relative paths in specs (pcap files) are taken from: the
+ * configuration file's. Set before rw_port_open. */
+extern const char *rw_port_basedir;
+
 /* Backends, registered in port.c. */
 extern const struct rw_port_ops rw_port_pcap_ops;
 
