@@ -74,3 +74,9 @@ clean:
 	rm -rf build build-san
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d
+
+# The port-backend test bridge (tests/netns/ports.sh drives it).
+all: $(BUILD)/tests/portbridge
+$(BUILD)/tests/portbridge: $(BUILD)/tests/io/portbridge.o $(BUILD)/libringwall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -10,6 +10,7 @@ const char *rw_port_basedir;
 
 static const struct rw_port_ops *const backends[] = {
 	&rw_port_pcap_ops,
+	&rw_port_afpacket_ops,
 };
 
 static const struct rw_port_ops *find(const char *spec, const char **arg)

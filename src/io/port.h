@@ -86,5 +86,6 @@ extern const char *rw_port_basedir;
 
 /* Backends, registered in port.c. */
 extern const struct rw_port_ops rw_port_pcap_ops;
+extern const struct rw_port_ops rw_port_afpacket_ops; /* afpacket.c */
 
 #endif
