@@ -50,6 +50,20 @@ enum {
 
 #define RW_WSCALE_NONE 0xff /* no window-scale option on this segment */
 
+/*
+ * Which fields hold a value after rw_parse() (it does not clear the whole
+ * struct; docs/parsing.md has the full table):
+ *   always:              data, len, flags, af, proto, nvlan, ethertype,
+ *                        l3_off, l3_len, l4_off, payload_off, payload_len
+ *                        (0 where the parse did not get that far)
+ *   vlan[i]:             i < nvlan
+ *   af != RW_AF_NONE and RW_PASS: ttl, saddr, daddr, frag_id, frag_off,
+ *                        sport, dport, icmp_type, icmp_code, icmp_id (0
+ *                        unless the transport header set them), and l4_off,
+ *                        payload_off/len = what follows the IP header chain
+ *   RW_PKT_L4 and TCP:   tcp_* as well
+ * After a drop only the "always" row may be read.
+ */
 struct rw_pkt {
 	/* The frame. */
 	uint8_t *data;
@@ -128,9 +142,38 @@ struct rw_quote {
 int rw_parse_quote(const struct rw_pkt *p, struct rw_quote *q);
 
 /* Internet checksum helpers (RFC 1071), for the parser and for tests that
- * build packets. */
+ * build packets. rw_csum_partial adds buf to a running 32-bit sum (chained
+ * pieces must have even lengths, except the last); rw_csum_fold folds it and
+ * returns its complement, in memory byte order: store it with memcpy into a
+ * zeroed checksum field, and expect 0 when summing data that includes a
+ * correct checksum. */
 uint32_t rw_csum_partial(const void *buf, size_t len, uint32_t sum);
 uint16_t rw_csum_fold(uint32_t sum);
+
+/* pcap link types (DLT_* as pcap_datalink() reports them, LINKTYPE_* as
+ * files store them) that rw_linktype_to_eth() understands. */
+enum {
+	RW_DLT_NULL = 0,         /* BSD loopback, host-order address family */
+	RW_DLT_EN10MB = 1,       /* Ethernet */
+	RW_DLT_RAW = 12,         /* raw IPv4/IPv6 (DLT_RAW on Linux) */
+	RW_LINKTYPE_RAW = 101,   /* the same, as stored in files */
+	RW_DLT_LOOP = 108,       /* BSD loopback, network-order family */
+	RW_DLT_LINUX_SLL = 113,  /* Linux cooked capture v1 */
+	RW_DLT_IPV4 = 228,
+	RW_DLT_IPV6 = 229,
+	RW_DLT_LINUX_SLL2 = 276, /* Linux cooked capture v2 */
+};
+
+/*
+ * Turn a captured frame of link type dlt into an Ethernet frame in
+ * buf[0..size), replacing the link header with a synthetic Ethernet one
+ * (zero MACs, the EtherType the link header or IP version implies).
+ * Ethernet is copied as is. buf may be frame itself when size leaves room
+ * for the longer header. Returns the new length, -EPROTONOSUPPORT for a
+ * link type (or loopback family) not handled, -EINVAL when the frame is
+ * shorter than its link header, -ENOSPC when buf is too small.
+ */
+int rw_linktype_to_eth(int dlt, const uint8_t *frame, uint32_t len, uint8_t *buf, uint32_t size);
 
 /* Text form of an address, for logs and the control plane. */
 void rw_addr_str(uint8_t af, const uint8_t addr[16], char *buf, size_t size);

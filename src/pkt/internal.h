@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Shared between the files of src/pkt only: byte readers that never assume
+ * alignment, the IPv6 extension-header walker (used for packets and for the
+ * packets ICMPv6 errors quote) and the transport parser entry.
+ */
+#ifndef RW_PKT_INTERNAL_H
+#define RW_PKT_INTERNAL_H
+
+#include <string.h>
+#include "pkt.h"
+#include "../worker/reasons.h"
+
+static inline uint16_t rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+static inline uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* addr16 = ::ffff:a.b.c.d */
+static inline void rw_addr_map4(uint8_t dst[16], const uint8_t v4[4])
+{
+	static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	memcpy(dst, pfx, 12);
+	memcpy(dst + 12, v4, 4);
+}
+
+/*
+ * At most this many extension headers before the upper-layer header. Real
+ * traffic carries at most three (hop-by-hop, fragment, destination options,
+ * or AH); eight leaves room for odd but legal chains while bounding the work
+ * an attacker can buy with one packet (RFC 7045 asks us to walk the chain,
+ * not to walk it forever).
+ */
+#define RW_IP6_MAX_EXT 8
+
+/* What the walk over an IPv6 extension-header chain found. */
+struct rw_ip6_chain {
+	uint32_t frag_id;
+	uint16_t l4_off;       /* upper-layer header (or where the walk stopped) */
+	uint16_t frag_off;     /* fragment offset in bytes */
+	uint16_t frag_hdr_off; /* offset of the fragment header, 0 when none */
+	uint8_t proto;         /* upper-layer protocol */
+	uint8_t flags;         /* RW_PKT_FRAG, RW_PKT_FRAG_LATER, RW_PKT_IP_OPTS */
+	bool frag_more;        /* M bit of the fragment header */
+	bool has_frag;         /* a fragment header was seen (atomic ones too) */
+	bool route_pending;    /* a routing header with segments left > 0 */
+};
+
+/*
+ * Walk the chain that starts at data[off] with next-header nh, never reading
+ * at or past data[end]. Returns RW_PASS or a drop reason.
+ */
+int rw_ip6_walk(const uint8_t *data, uint32_t off, uint32_t end, uint8_t nh,
+		struct rw_ip6_chain *c);
+
+/*
+ * Parse the transport header at p->l4_off (p->proto, p->af, p->flags, the
+ * addresses and p->l3_len set). Bounded by the IP packet's end. Sets
+ * RW_PKT_L4 and the transport fields on success. csum_ok is false when the
+ * pseudo-header destination is not the one in the IP header (source routing
+ * still under way), so the L4 checksum cannot be checked here.
+ */
+int rw_parse_l4(struct rw_pkt *p, const struct rw_parse_opts *o, bool csum_ok);
+
+#endif
