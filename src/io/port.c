@@ -11,6 +11,9 @@ const char *rw_port_basedir;
 static const struct rw_port_ops *const backends[] = {
 	&rw_port_pcap_ops,
 	&rw_port_afpacket_ops,
+#ifdef RW_HAVE_XDP
+	&rw_port_afxdp_ops,
+#endif
 };
 
 static const struct rw_port_ops *find(const char *spec, const char **arg)
