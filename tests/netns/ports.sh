@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Live port backends: portbridge (tests/io/portbridge.c, no rules) forwards
+# between two veths with each backend, and ping, a TCP transfer and an
+# iperf3 run must cross it. Without a bridge nothing may cross.
+#
+#   rwp-PID-a               rwp-PID-f                    rwp-PID-b
+#  +-------------+   +-------------------------+   +-------------+
+#  | pa0         |   | pa1                 pb1 |   |         pb0 |
+#  | 10.203.1.1 =veth= [ portbridge A <-> B ] =veth= 10.203.1.2  |
+#  | fd00:203::1 |   |  (no addresses)         |   | fd00:203::2 |
+#  +-------------+   +-------------------------+   +-------------+
+#
+# The endpoints' tx checksum offload, TSO and GSO are off: a veth hands its
+# peer TCP segments with the checksum unfinished (CHECKSUM_PARTIAL), which a
+# user-space bridge would forward as they are, and the receiver would drop.
+#
+# Needs root (namespaces, AF_PACKET, XDP). Prints TAP; exit 1 on any failure.
+set -u
+
+cd "$(dirname "$0")/../.."
+BIN=${PORTBRIDGE:-build/tests/portbridge}
+P=rwp-$$
+NA=$P-a NF=$P-f NB=$P-b
+A=10.203.1.1 B=10.203.1.2 A6=fd00:203::1 B6=fd00:203::2
+TMP=$(mktemp -d /tmp/rwp.XXXXXX)
+BRIDGE_PID= HTTP_PID= IPERF_PID=
+n=0 failed=0
+
+cleanup() {
+	for pid in $BRIDGE_PID $HTTP_PID $IPERF_PID; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	for ns in $NA $NF $NB; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
+check() { # check NAME COMMAND...: one TAP line from the command's status
+	local name=$1; shift
+	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
+}
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -x "$BIN" ] || skip_all "$BIN not built (make $BIN)"
+for t in ip ethtool iperf3 curl ping; do command -v $t >/dev/null || skip_all "$t missing"; done
+PY=/usr/bin/python3
+
+setup() {
+	ip netns add $NA && ip netns add $NF && ip netns add $NB || return 1
+	ip link add pa0 netns $NA type veth peer name pa1 netns $NF || return 1
+	ip link add pb0 netns $NB type veth peer name pb1 netns $NF || return 1
+	ip -n $NA addr add $A/24 dev pa0 && ip -n $NB addr add $B/24 dev pb0 || return 1
+	ip -n $NA addr add $A6/64 dev pa0 nodad && ip -n $NB addr add $B6/64 dev pb0 nodad || return 1
+	for x in "$NA pa0" "$NB pb0"; do
+		set -- $x
+		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
+		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
+	done
+	ip -n $NF link set pa1 up && ip -n $NF link set pb1 up
+}
+
+# A 2 MB file served from B, checked byte for byte after crossing.
+start_servers() {
+	mkdir -p "$TMP/www" && head -c 2000000 /dev/urandom >"$TMP/www/blob" || return 1
+	(cd "$TMP/www" && exec ip netns exec $NB $PY -m http.server --bind $B 8080) >/dev/null 2>&1 &
+	HTTP_PID=$!
+	ip netns exec $NB iperf3 -s -B $B >/dev/null 2>&1 &
+	IPERF_PID=$!
+	for _ in $(seq 50); do # up to 5 s
+		ip netns exec $NB ss -ltn 2>/dev/null | grep -q ":8080 " &&
+			ip netns exec $NB ss -ltn 2>/dev/null | grep -q ":5201 " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_bridge SPEC_A SPEC_B [ARGS]: start portbridge, wait until it runs.
+start_bridge() {
+	local a=$1 b=$2; shift 2
+	ip netns exec $NF timeout 60 "$BIN" "$a" "$b" -t 50 "$@" >"$TMP/bridge.out" 2>"$TMP/bridge.err" &
+	BRIDGE_PID=$!
+	for _ in $(seq 50); do # up to 5 s (an AF_XDP queue can stay busy ~1 s after the last user)
+		grep -q running "$TMP/bridge.err" && return 0
+		kill -0 $BRIDGE_PID 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_bridge() {
+	kill -TERM $BRIDGE_PID 2>/dev/null
+	wait $BRIDGE_PID
+	local rc=$?
+	BRIDGE_PID=
+	return $rc
+}
+
+ping_ok() { ip netns exec $NA ping -c 3 -i 0.2 -W 2 -q "$@" >/dev/null; }
+tcp_ok() {
+	ip netns exec $NA timeout 15 curl -sS --max-time 10 -o "$TMP/got" "http://$B:8080/blob" &&
+		cmp -s "$TMP/got" "$TMP/www/blob"
+}
+iperf_ok() {
+	ip netns exec $NA timeout 15 iperf3 -c $B -t 2 -J >"$TMP/iperf.json" 2>&1 || return 1
+	$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["end"]["sum_received"]["bits_per_second"]/1e9, "Gbit/s"); sys.exit(d["end"]["sum_received"]["bytes"] < 1e6)' "$TMP/iperf.json"
+}
+counters_ok() { # both directions forwarded something
+	grep -Eq 'a2b=[1-9][0-9]* b2a=[1-9]' "$TMP/bridge.out"
+}
+no_xdp_left() { ! ip -n $NF link show | grep -q 'prog/xdp'; }
+
+run_backend() { # run_backend LABEL SPEC_A SPEC_B [ARGS]
+	local label=$1
+	shift
+	if ! start_bridge "$@"; then
+		notok "$label: portbridge starts" "$TMP/bridge.err"
+		stop_bridge 2>/dev/null
+		return
+	fi
+	ok "$label: portbridge starts"
+	check "$label: ping crosses" ping_ok $B
+	check "$label: ping6 crosses" ping_ok $B6
+	check "$label: 2 MB over HTTP arrives intact" tcp_ok
+	check "$label: iperf3 -t 2 runs" iperf_ok
+	[ -s "$TMP/out" ] && sed 's/^/#   /' "$TMP/out"
+	check "$label: SIGTERM stops it cleanly" stop_bridge
+	check "$label: counted both directions" counters_ok
+	sed 's/^/#   /' "$TMP/bridge.out"
+	check "$label: no XDP program left behind" no_xdp_left
+}
+
+echo "# topology $NA - $NF - $NB, $A <-> $B"
+if ! setup; then notok "topology set up"; echo "1..$n"; exit 1; fi
+ok "topology set up"
+check "servers start" start_servers
+check "no bridge: nothing crosses" bash -c "! ip netns exec $NA ping -c 1 -W 1 -q $B"
+
+run_backend "afpacket" afpacket:pa1 afpacket:pb1
+run_backend "afpacket tx=mmsg, 2 queues (fanout)" afpacket:pa1,tx=mmsg afpacket:pb1,tx=mmsg -q 2
+if grep -q afxdp_ops src/io/port.c && [ -n "$(pkg-config --libs libxdp 2>/dev/null)" ]; then
+	run_backend "afxdp native" afxdp:pa1,mode=native afxdp:pb1,mode=native
+	run_backend "afxdp generic" afxdp:pa1,mode=generic afxdp:pb1,mode=generic
+else
+	n=$((n + 1)); echo "ok $n - afxdp # SKIP built without libxdp"
+fi
+
+echo "1..$n"
+[ $failed = 0 ]
