@@ -67,6 +67,8 @@ struct builder {
 	uint32_t nt, capt;
 	unsigned limit; /* rules per bucket before a rule looks elsewhere */
 	unsigned step;  /* address lengths of new tables are multiples of it */
+	bool exact_fallback;
+	unsigned hash_l4;
 };
 
 static u128 be128(const uint8_t b[16])
@@ -287,9 +289,9 @@ static void coarsen(const struct builder *b, const uint8_t in[F_N], uint8_t out[
 
 	out[F_SRC] = (uint8_t)(in[F_SRC] - in[F_SRC] % step);
 	out[F_DST] = (uint8_t)(in[F_DST] - in[F_DST] % step);
-	out[F_SP] = in[F_SP] == 16 ? 16 : 0;
-	out[F_DP] = in[F_DP] == 16 ? 16 : 0;
-	out[F_PR] = in[F_PR] == 8 ? 8 : 0;
+	out[F_SP] = in[F_SP] == 16 && (b->hash_l4 & 1) ? 16 : 0;
+	out[F_DP] = in[F_DP] == 16 && (b->hash_l4 & 2) ? 16 : 0;
+	out[F_PR] = in[F_PR] == 8 && (b->hash_l4 & 4) ? 8 : 0;
 }
 
 static int place(struct builder *b, uint32_t ri)
@@ -312,7 +314,7 @@ static int place(struct builder *b, uint32_t ri)
 	 * identical in every hashed bit), the bucket simply grows. */
 	coarsen(b, r->len, tup);
 	t = table_find(b, tup);
-	if (t) {
+	if (t && b->exact_fallback) {
 		memcpy(tup, r->len, F_N);
 		t = table_find(b, tup);
 	}
@@ -476,8 +478,10 @@ static int build_space(const struct rw_crule *r, size_t n, uint8_t af, struct ts
 
 	/* Tuning knobs, documented in docs/classifier.md; the defaults are
 	 * what measured best on the ClassBench sets. */
-	b.limit = env_uint("RW_TSS_LIMIT", 8, 1, 1u << 20);
-	b.step = env_uint("RW_TSS_STEP", 8, 1, 32);
+	b.limit = env_uint("RW_TSS_LIMIT", 64, 1, 1u << 20);
+	b.step = env_uint("RW_TSS_STEP", 12, 1, 32);
+	b.hash_l4 = env_uint("RW_TSS_L4", 0, 0, 7);
+	b.exact_fallback = env_uint("RW_TSS_EXACT", 0, 0, 1);
 	b.r = malloc((n ? n : 1) * sizeof(*b.r));
 	if (unlikely(!b.r))
 		return -ENOMEM;

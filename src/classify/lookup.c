@@ -55,12 +55,18 @@ void tss_hash4_burst_scalar(const struct tss_table *t, const uint32_t *s, const 
 				    pr[i] & t->prmask) >> t->shift;
 }
 
-/* One IPv4 burst: n <= RW_BURST keys, all IPv4. */
+#ifdef TSS_STATS
+unsigned long tss_stat_probes, tss_stat_nonempty, tss_stat_recs;
+#endif
+
+/* One IPv4 burst, n <= RW_BURST keys, kept compact: the first na entries
+ * are the keys some table left can still improve, so that each stage loops
+ * over live keys only and SIMD hashes them contiguously. */
 struct burst4 {
 	uint32_t s[RW_BURST], d[RW_BURST], p[RW_BURST], pr[RW_BURST];
 	uint32_t inbit[RW_BURST], best[RW_BURST], slot[RW_BURST];
 	uint32_t lo[RW_BURST], hi[RW_BURST];
-	uint8_t act[RW_BURST];
+	uint8_t key[RW_BURST]; /* position in the caller's keys[] and out[] */
 };
 
 static inline bool rec4_match(const struct tss_rec4 *r, uint32_t s, uint32_t d, uint32_t p,
@@ -75,7 +81,7 @@ static inline bool rec4_match(const struct tss_rec4 *r, uint32_t s, uint32_t d, 
 }
 
 static void scan4(const struct rw_classifier *c, const struct rw_ckey *const *keys,
-		  const uint8_t *idx, struct burst4 *b, unsigned i)
+		  struct burst4 *b, unsigned i)
 {
 	const struct tss_rec4 *recs = c->v4.recs;
 
@@ -87,10 +93,48 @@ static void scan4(const struct rw_classifier *c, const struct rw_ckey *const *ke
 			return; /* a bucket is in priority order */
 		if (!rec4_match(r, b->s[i], b->d[i], b->p[i], b->pr[i], b->inbit[i]))
 			continue;
-		if ((r->rule & TSS_EXTRA) && !match_extra(c, &c->v4.extra[j], keys[idx[i]]))
+		if ((r->rule & TSS_EXTRA) && !match_extra(c, &c->v4.extra[j], keys[b->key[i]]))
 			continue;
 		b->best[i] = rule;
 		return;
+	}
+}
+
+static inline void emit4(const struct burst4 *b, unsigned i, int32_t *out)
+{
+	out[b->key[i]] = b->best[i] == TSS_NONE ? -1 : (int32_t)b->best[i];
+}
+
+/* Drop the keys that no table from min_rule on can improve; returns how
+ * many stay. */
+static unsigned compact4(struct burst4 *b, unsigned na, uint32_t min_rule, int32_t *out)
+{
+	for (unsigned i = 0; i < na;) {
+		if (b->best[i] > min_rule) {
+			i++;
+			continue;
+		}
+		emit4(b, i, out);
+		na--;
+		b->s[i] = b->s[na], b->d[i] = b->d[na], b->p[i] = b->p[na];
+		b->pr[i] = b->pr[na], b->inbit[i] = b->inbit[na];
+		b->best[i] = b->best[na], b->key[i] = b->key[na];
+	}
+	return na;
+}
+
+static void hash4(const struct rw_classifier *c, const struct tss_table *t, struct burst4 *b,
+		  unsigned na)
+{
+	switch (c->isa) {
+	case TSS_ISA_AVX512:
+		tss_hash4_burst_avx512(t, b->s, b->d, b->p, b->pr, b->slot, na);
+		break;
+	case TSS_ISA_AVX2:
+		tss_hash4_burst_avx2(t, b->s, b->d, b->p, b->pr, b->slot, na);
+		break;
+	default:
+		tss_hash4_burst_scalar(t, b->s, b->d, b->p, b->pr, b->slot, na);
 	}
 }
 
@@ -100,6 +144,7 @@ static void lookup4(const struct rw_classifier *c, const struct rw_ckey *const *
 	const struct tss_space *sp = &c->v4;
 	const struct tss_rec4 *recs = sp->recs;
 	struct burst4 b;
+	unsigned na = n;
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct rw_ckey *k = keys[idx[i]];
@@ -110,41 +155,33 @@ static void lookup4(const struct rw_classifier *c, const struct rw_ckey *const *
 		b.pr[i] = k->proto;
 		b.inbit[i] = port_bit(k->in_port);
 		b.best[i] = TSS_NONE;
+		b.key[i] = idx[i];
 	}
-	for (uint32_t ti = 0; ti < sp->ntables; ti++) {
+	for (uint32_t ti = 0; ti < sp->ntables && na; ti++) {
 		const struct tss_table *t = &sp->tables[ti];
-		unsigned na = 0;
 
-		for (unsigned i = 0; i < n; i++)
-			if (b.best[i] > t->min_rule)
-				b.act[na++] = (uint8_t)i;
+		na = compact4(&b, na, t->min_rule, out);
 		if (!na)
 			break; /* later tables start at even worse rules */
-		switch (c->isa) {
-		case TSS_ISA_AVX512:
-			tss_hash4_burst_avx512(t, b.s, b.d, b.p, b.pr, b.slot, n);
-			break;
-		case TSS_ISA_AVX2:
-			tss_hash4_burst_avx2(t, b.s, b.d, b.p, b.pr, b.slot, n);
-			break;
-		default:
-			tss_hash4_burst_scalar(t, b.s, b.d, b.p, b.pr, b.slot, n);
-		}
-		for (unsigned a = 0; a < na; a++)
-			rw_prefetch(&t->start[b.slot[b.act[a]]]);
-		for (unsigned a = 0; a < na; a++) {
-			unsigned i = b.act[a];
-
+		hash4(c, t, &b, na);
+		for (unsigned i = 0; i < na; i++)
+			rw_prefetch(&t->start[b.slot[i]]);
+		for (unsigned i = 0; i < na; i++) {
 			b.lo[i] = t->start[b.slot[i]];
 			b.hi[i] = t->start[b.slot[i] + 1];
 			if (b.lo[i] < b.hi[i])
 				rw_prefetch(&recs[b.lo[i]]);
 		}
-		for (unsigned a = 0; a < na; a++)
-			scan4(c, keys, idx, &b, b.act[a]);
+		for (unsigned i = 0; i < na; i++)
+			scan4(c, keys, &b, i);
+#ifdef TSS_STATS
+		tss_stat_probes += na;
+		for (unsigned i = 0; i < na; i++)
+			tss_stat_nonempty += b.lo[i] < b.hi[i], tss_stat_recs += b.hi[i] - b.lo[i];
+#endif
 	}
-	for (unsigned i = 0; i < n; i++)
-		out[idx[i]] = b.best[i] == TSS_NONE ? -1 : (int32_t)b.best[i];
+	for (unsigned i = 0; i < na; i++)
+		emit4(&b, i, out);
 }
 
 /* IPv6, one key at a time: the rule sets we measure are IPv4, and a 128-bit
