@@ -13,20 +13,9 @@
 #include <bpf/bpf.h>
 
 #include "../common.h"
+#include "bpf_insn.h"
 #include "xsk_prog.h"
 
-/* The few instruction shapes the program needs (the kernel's own macros
- * live in a header user space does not get). */
-#define I_MOV64_REG(d, s)     ((struct bpf_insn){ BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0 })
-#define I_MOV64_IMM(d, k)     ((struct bpf_insn){ BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k })
-#define I_ADD64_IMM(d, k)     ((struct bpf_insn){ BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, k })
-#define I_LDX(sz, d, s, o)    ((struct bpf_insn){ BPF_LDX | BPF_MEM | (sz), d, s, o, 0 })
-#define I_JGT_REG(d, s, o)    ((struct bpf_insn){ BPF_JMP | BPF_JGT | BPF_X, d, s, o, 0 })
-#define I_JNE_IMM(d, k, o)    ((struct bpf_insn){ BPF_JMP | BPF_JNE | BPF_K, d, 0, o, k })
-#define I_CALL(f)             ((struct bpf_insn){ BPF_JMP | BPF_CALL, 0, 0, 0, f })
-#define I_EXIT()              ((struct bpf_insn){ BPF_JMP | BPF_EXIT, 0, 0, 0, 0 })
-#define I_LD_MAP_FD(d, fd)    ((struct bpf_insn){ BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd })
-#define I_LD_IMM64_HI()       ((struct bpf_insn){ 0, 0, 0, 0, 0 })
 
 /*
  *   if (pass_type && data + 14 <= data_end && eth->h_proto == pass_type)
