@@ -23,7 +23,7 @@ cd "$(dirname "$0")/../.."
 BIN=${PORTBRIDGE:-build/tests/portbridge}
 P=rwp-$$
 NA=$P-a NF=$P-f NB=$P-b
-A=10.203.1.1 B=10.203.1.2 A6=fd00:203::1 B6=fd00:203::2
+A=10.203.1.1 B=10.203.1.2 F=10.203.1.254 A6=fd00:203::1 B6=fd00:203::2
 TMP=$(mktemp -d /tmp/rwp.XXXXXX)
 BRIDGE_PID= HTTP_PID= IPERF_PID=
 n=0 failed=0
@@ -134,6 +134,32 @@ run_backend() { # run_backend LABEL SPEC_A SPEC_B [ARGS]
 	check "$label: no XDP program left behind" no_xdp_left
 }
 
+# kernel=arp leaves ARP to the bridge box's own kernel: with an address on
+# pa1, A's ARP for it is answered by F; without the option the request is
+# bridged to B, which does not own the address, and A learns nothing.
+neigh_learned() {
+	ip -n $NA neigh flush dev pa0
+	ip netns exec $NA ping -c 1 -W 1 -q $F >/dev/null 2>&1
+	ip -n $NA neigh show $F dev pa0 | grep -q lladdr
+}
+neigh_not_learned() { ! neigh_learned; }
+run_kernel_arp() {
+	ip -n $NF addr add $F/24 dev pa1 || { notok "kernel=arp: address on pa1"; return; }
+	if start_bridge afxdp:pa1 afxdp:pb1; then
+		check "without kernel=arp: ARP for the box is bridged away" neigh_not_learned
+	else
+		notok "without kernel=arp: portbridge starts" "$TMP/bridge.err"
+	fi
+	stop_bridge
+	if start_bridge afxdp:pa1,kernel=arp afxdp:pb1,kernel=arp; then
+		check "kernel=arp: the box's kernel answers ARP" neigh_learned
+	else
+		notok "kernel=arp: portbridge starts" "$TMP/bridge.err"
+	fi
+	stop_bridge
+	ip -n $NF addr del $F/24 dev pa1
+}
+
 echo "# topology $NA - $NF - $NB, $A <-> $B"
 if ! setup; then notok "topology set up"; echo "1..$n"; exit 1; fi
 ok "topology set up"
@@ -145,6 +171,7 @@ run_backend "afpacket tx=mmsg, 2 queues (fanout)" afpacket:pa1,tx=mmsg afpacket:
 if grep -q afxdp_ops src/io/port.c && [ -n "$(pkg-config --libs libxdp 2>/dev/null)" ]; then
 	run_backend "afxdp native" afxdp:pa1,mode=native afxdp:pb1,mode=native
 	run_backend "afxdp generic" afxdp:pa1,mode=generic afxdp:pb1,mode=generic
+	run_kernel_arp
 else
 	n=$((n + 1)); echo "ok $n - afxdp # SKIP built without libxdp"
 fi
