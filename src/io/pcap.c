@@ -405,15 +405,6 @@ static void pcap_release(struct rw_port *p, unsigned q, struct rw_frame *f, unsi
 		give_back(&f[i]);
 }
 
-static void pcap_flush(struct rw_port *p, unsigned q)
-{
-	struct pcap_port *pp = p->priv;
-
-	(void)q;
-	if (pp->out)
-		pcap_dump_flush(pp->out);
-}
-
 static bool pcap_eof(struct rw_port *p)
 {
 	struct pcap_port *pp = p->priv;
@@ -429,7 +420,6 @@ const struct rw_port_ops rw_port_pcap_ops = {
 	.rx_burst = pcap_rx,
 	.tx_burst = pcap_tx,
 	.release = pcap_release,
-	.flush = pcap_flush,
 	.eof = pcap_eof,
 	.close = pcap_close_port,
 };

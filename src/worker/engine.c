@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Engine set-up, the reload protocol, counters summed for readers, and the
+ * end-of-run summary. Nothing here is on the per-packet path.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <pcap/pcap.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+static bool spec_is_offline(const char *spec)
+{
+	return !strncmp(spec, "pcap:", 5);
+}
+
+static int open_log(struct rw_engine *e, const char *path, char *err, size_t errlen)
+{
+	pcap_t *h = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_NANO);
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	e->log_dumper = pcap_dump_open(h, path);
+	if (!e->log_dumper) {
+		snprintf(err, errlen, "logfile %s: %s", path, pcap_geterr(h));
+		pcap_close(h);
+		return -EIO;
+	}
+	e->log_handle = h;
+	return 0;
+}
+
+static int open_ports(struct rw_engine *e, const struct rw_config *cfg, char *err, size_t errlen)
+{
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", cfg->path ? cfg->path : ".");
+	snprintf(e->config_path, sizeof(e->config_path), "%s", cfg->path ? cfg->path : "");
+	rw_port_basedir = dirname(dir);
+	e->offline = cfg->nports > 0;
+	for (unsigned i = 0; i < cfg->nports; i++) {
+		char perr[512];
+		int ret = rw_port_open(&e->ports[i], cfg->ports[i].name, i, cfg->ports[i].spec,
+				       e->nworkers, perr, sizeof(perr));
+		if (ret) {
+			snprintf(err, errlen, "port %s: %s", cfg->ports[i].name, perr);
+			rw_port_basedir = NULL;
+			return ret;
+		}
+		e->nports = i + 1;
+		if (!spec_is_offline(cfg->ports[i].spec))
+			e->offline = false;
+	}
+	rw_port_basedir = NULL;
+	return 0;
+}
+
+static int make_workers(struct rw_engine *e, const struct rw_config *cfg, char *err, size_t errlen)
+{
+	uint64_t per = cfg->limit_states / e->nworkers;
+
+	if (posix_memalign((void **)&e->workers, RW_CACHELINE, e->nworkers * sizeof(*e->workers))) {
+		e->workers = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memset(e->workers, 0, e->nworkers * sizeof(*e->workers));
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct rw_worker *w = &e->workers[i];
+		struct rw_state_opts so = {
+			.capacity = per ? per : 1,
+			.adaptive_start = cfg->adaptive_start / e->nworkers,
+			.adaptive_end = cfg->adaptive_end / e->nworkers,
+			.hash_key = {e->hash_key[0], e->hash_key[1]},
+		};
+
+		memcpy(so.timeouts, cfg->timeouts, sizeof(so.timeouts));
+		w->id = i;
+		w->cpu = -1;
+		w->eng = e;
+		w->state = rw_state_create_shard(&so, err, errlen);
+		if (!w->state)
+			return -ENOMEM;
+		for (unsigned k = 0; k < e->nports; k++)
+			w->rxq[w->nrxq++] = (struct rw_rxq){&e->ports[k], i};
+	}
+	return 0;
+}
+
+int rw_engine_init(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen)
+{
+	struct rw_ruleset *rs;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	pthread_mutex_init(&e->log_lock, NULL);
+	e->nworkers = cfg->workers ? cfg->workers : 1;
+	e->parse.verify_l4_csum = cfg->verify_l4_csum;
+	if (getrandom(e->hash_key, sizeof(e->hash_key), 0) != sizeof(e->hash_key)) {
+		e->hash_key[0] = rw_now_ns() * 0x9e3779b97f4a7c15ull;
+		e->hash_key[1] = (uint64_t)getpid() * 0xc2b2ae3d27d4eb4full;
+	}
+	e->start_ns = rw_now_ns();
+	if (cfg->nports != 0 && cfg->nports != 2) {
+		snprintf(err, errlen, "a bridge needs exactly two ports (%u declared)", cfg->nports);
+		rw_config_free(cfg);
+		return -EINVAL;
+	}
+	ret = open_ports(e, cfg, err, errlen);
+	if (!ret && cfg->log_file)
+		ret = open_log(e, cfg->log_file, err, errlen);
+	if (!ret)
+		ret = make_workers(e, cfg, err, errlen);
+	if (ret) {
+		rw_config_free(cfg);
+		rw_engine_fini(e);
+		return ret;
+	}
+	rs = rw_ruleset_build(cfg, e->nworkers, ++e->next_gen, err, errlen);
+	if (!rs) {
+		rw_engine_fini(e);
+		return -EINVAL;
+	}
+	atomic_store(&e->rs, rs);
+	return 0;
+}
+
+static void pin(struct rw_worker *w)
+{
+	cpu_set_t set;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu <= 1)
+		return;
+	w->cpu = (int)(w->id % (unsigned)ncpu);
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	if (pthread_setaffinity_np(w->thread, sizeof(set), &set))
+		w->cpu = -1;
+}
+
+int rw_engine_start(struct rw_engine *e)
+{
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct rw_worker *w = &e->workers[i];
+
+		w->running = true;
+		if (pthread_create(&w->thread, NULL, rw_worker_main, w)) {
+			w->running = false;
+			atomic_store(&e->stop, true);
+			rw_engine_join(e);
+			return -EAGAIN;
+		}
+		if (!e->offline)
+			pin(w);
+	}
+	return 0;
+}
+
+void rw_engine_join(struct rw_engine *e)
+{
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		if (!e->workers[i].running)
+			continue;
+		pthread_join(e->workers[i].thread, NULL);
+		e->workers[i].running = false;
+	}
+}
+
+bool rw_engine_done(struct rw_engine *e)
+{
+	for (unsigned i = 0; i < e->nworkers; i++)
+		if (atomic_load(&e->workers[i].seen_gen) != UINT32_MAX)
+			return false;
+	return true;
+}
+
+int rw_engine_run(struct rw_engine *e)
+{
+	int ret;
+
+	if (e->nworkers == 1) {
+		e->workers[0].running = true;
+		rw_worker_main(&e->workers[0]);
+		e->workers[0].running = false;
+		return 0;
+	}
+	ret = rw_engine_start(e);
+	if (!ret)
+		rw_engine_join(e);
+	return ret;
+}
+
+/* Wait until no worker can still hold old: each has announced a newer
+ * generation (or parked). Workers poll at least every millisecond or so. */
+static void wait_quiescent(struct rw_engine *e, uint32_t gen)
+{
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct rw_worker *w = &e->workers[i];
+
+		if (!w->running)
+			continue;
+		for (unsigned spins = 0; atomic_load(&w->seen_gen) < gen; spins++)
+			if (spins > 100)
+				usleep(100);
+	}
+}
+
+int rw_engine_reload(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen)
+{
+	struct rw_ruleset *rs, *old;
+	uint32_t gen = ++e->next_gen;
+
+	rs = rw_ruleset_build(cfg, e->nworkers, gen, err, errlen);
+	if (!rs)
+		return -1;
+	old = atomic_exchange(&e->rs, rs);
+	wait_quiescent(e, gen);
+	for (unsigned i = 0; i < e->nworkers; i++)
+		rw_state_set_timeouts(e->workers[i].state, rs->cfg.timeouts);
+	rw_ruleset_free(old);
+	return 0;
+}
+
+void rw_engine_fini(struct rw_engine *e)
+{
+	if (e->workers)
+		for (unsigned i = 0; i < e->nworkers; i++)
+			if (e->workers[i].state)
+				rw_state_destroy(e->workers[i].state);
+	free(e->workers);
+	e->workers = NULL;
+	for (unsigned i = 0; i < e->nports; i++)
+		rw_port_close(&e->ports[i]);
+	e->nports = 0;
+	if (e->log_dumper)
+		pcap_dump_close(e->log_dumper);
+	if (e->log_handle)
+		pcap_close(e->log_handle);
+	e->log_dumper = e->log_handle = NULL;
+	rw_ruleset_free(atomic_exchange(&e->rs, NULL));
+	pthread_mutex_destroy(&e->log_lock);
+}
+
+void rw_engine_sum_stats(const struct rw_engine *e, struct rw_worker_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		const struct rw_worker_stats *s = &e->workers[i].st;
+		const uint64_t *src = (const uint64_t *)s;
+		uint64_t *dst = (uint64_t *)out;
+
+		/* every member is a uint64_t: sum word by word */
+		static_assert(sizeof(*s) % sizeof(uint64_t) == 0, "stats are all u64");
+		for (size_t k = 0; k < sizeof(*s) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+}
+
+void rw_engine_sum_state(const struct rw_engine *e, struct rw_state_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct rw_state_stats s;
+		const uint64_t *src = (const uint64_t *)&s;
+		uint64_t *dst = (uint64_t *)out;
+
+		rw_state_stats(e->workers[i].state, &s);
+		static_assert(sizeof(s) % sizeof(uint64_t) == 0, "state stats are all u64");
+		for (size_t k = 0; k < sizeof(s) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+}
+
+void rw_engine_print_summary(const struct rw_engine *e, FILE *f)
+{
+	const struct rw_ruleset *rs = atomic_load(&e->rs);
+	struct rw_worker_stats st;
+	struct rw_state_stats ss;
+
+	rw_engine_sum_stats(e, &st);
+	rw_engine_sum_state(e, &ss);
+	fprintf(f, "%-10s %12s %14s %12s %14s %12s %14s\n", "port", "in-pkts", "in-bytes", "out-pkts",
+		"out-bytes", "drop-pkts", "drop-bytes");
+	for (unsigned i = 0; i < e->nports; i++) {
+		const struct rw_port_stats *p = &st.port[i];
+		fprintf(f, "%-10s %12llu %14llu %12llu %14llu %12llu %14llu\n", e->ports[i].name,
+			(unsigned long long)p->rx_pkts, (unsigned long long)p->rx_bytes,
+			(unsigned long long)p->tx_pkts, (unsigned long long)p->tx_bytes,
+			(unsigned long long)p->drop_pkts, (unsigned long long)p->drop_bytes);
+	}
+	for (unsigned r = 1; r < RW_DROP_MAX; r++)
+		if (st.drops[r])
+			fprintf(f, "drop %s %llu\n", rw_reason_name(r), (unsigned long long)st.drops[r]);
+	fprintf(f, "states created %llu expired %llu removed %llu evicted %llu refused %llu current %llu\n",
+		(unsigned long long)ss.created, (unsigned long long)ss.expired,
+		(unsigned long long)ss.removed, (unsigned long long)ss.evicted,
+		(unsigned long long)ss.refused, (unsigned long long)ss.current);
+	if (st.logged)
+		fprintf(f, "logged %llu\n", (unsigned long long)st.logged);
+	if (!rs)
+		return;
+	for (size_t r = 0; r < rs->cfg.nrules; r++) {
+		struct rw_rule_ctr c = rw_ruleset_rule_total(rs, (uint32_t)r);
+		fprintf(f, "rule %zu line %u packets %llu bytes %llu: %s\n", r, rs->cfg.rules[r].line,
+			(unsigned long long)c.packets, (unsigned long long)c.bytes,
+			rs->cfg.rules[r].text ? rs->cfg.rules[r].text : "");
+	}
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The engine: ports, workers and the published rule set of one running
+ * firewall. engine.c sets it up and tears it down, reloads rules and sums
+ * counters; worker.c is the per-core fast path.
+ */
+#ifndef RW_ENGINE_H
+#define RW_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "../common.h"
+#include "../io/port.h"
+#include "../pkt/pkt.h"
+#include "../track/state.h"
+#include "reasons.h"
+#include "ruleset.h"
+
+struct rw_port_stats {
+	uint64_t rx_pkts, rx_bytes;     /* arrived on this port */
+	uint64_t tx_pkts, tx_bytes;     /* left through this port */
+	uint64_t drop_pkts, drop_bytes; /* arrived here and were dropped */
+};
+
+/* Written by one worker only; summed by readers (no atomics on the fast
+ * path: a reader may see a count a few packets old, never a torn one on
+ * x86-64 for aligned 64-bit words). */
+struct rw_worker_stats {
+	struct rw_port_stats port[RW_MAX_PORTS];
+	uint64_t drops[RW_DROP_MAX];
+	uint64_t logged;
+	uint64_t bursts;
+	uint64_t state_hits, state_misses; /* packets found in / not in the table */
+};
+
+/* A (port, queue) pair a worker polls. */
+struct rw_rxq {
+	struct rw_port *port;
+	unsigned queue;
+};
+
+struct rw_engine;
+
+struct rw_worker {
+	unsigned id;
+	int cpu;                       /* pinned CPU, -1 = not pinned */
+	struct rw_engine *eng;
+	struct rw_state *state;
+	struct rw_rxq rxq[RW_MAX_PORTS];
+	unsigned nrxq;
+	pthread_t thread;
+	bool running;
+
+	/* Generation of the rule set this worker is using; reload waits for
+	 * every worker to reach the new one before freeing the old. */
+	_Atomic uint32_t seen_gen rw_cache_aligned;
+
+	struct rw_worker_stats st rw_cache_aligned;
+
+	/* Burst scratch, reused every iteration. */
+	struct rw_frame frames[RW_BURST];
+	struct rw_pkt pkts[RW_BURST];
+};
+
+struct rw_engine {
+	struct rw_port ports[RW_MAX_PORTS];
+	unsigned nports;
+	struct rw_worker *workers;
+	unsigned nworkers;
+	_Atomic(struct rw_ruleset *) rs;
+	uint32_t next_gen;
+	atomic_bool stop;
+	bool offline;                  /* every port is a capture: stop at end of input */
+	struct rw_parse_opts parse;
+	uint64_t hash_key[2];
+	uint64_t start_ns;
+	char config_path[4096];
+
+	/* Packets of "log" rules, as a pcap file (slow path, locked). */
+	pthread_mutex_t log_lock;
+	void *log_dumper;              /* pcap_dumper_t */
+	void *log_handle;              /* pcap_t */
+};
+
+/* Set up from a loaded configuration (taken over by the engine). */
+int rw_engine_init(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen);
+
+/* Run workers until stop is set or (offline) every port is at its end.
+ * With one worker it runs on the calling thread. */
+int rw_engine_run(struct rw_engine *e);
+
+/* Start one thread per worker (pinned when live) and return; the caller
+ * serves signals and the control socket, then sets stop and joins. */
+int rw_engine_start(struct rw_engine *e);
+void rw_engine_join(struct rw_engine *e);
+/* True when every worker has left its loop (offline input ended). */
+bool rw_engine_done(struct rw_engine *e);
+
+/* Replace the rule set with cfg's (taken over). Keeps connections. 0, or
+ * -1 with err set and nothing changed. */
+int rw_engine_reload(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen);
+
+void rw_engine_fini(struct rw_engine *e);
+
+/* Totals over workers. */
+void rw_engine_sum_stats(const struct rw_engine *e, struct rw_worker_stats *out);
+void rw_engine_sum_state(const struct rw_engine *e, struct rw_state_stats *out);
+
+/* The end-of-run summary (ringwall run). */
+void rw_engine_print_summary(const struct rw_engine *e, FILE *f);
+
+/* Fast path, worker.c. */
+void *rw_worker_main(void *arg);
+/* One pass over the worker's queues; returns frames received. */
+unsigned rw_worker_poll(struct rw_worker *w);
+
+uint64_t rw_now_ns(void);
+
+#endif

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The per-core fast path. A worker runs to completion on bursts, in
+ * stages, each a loop over the whole burst so that the memory accesses of
+ * one stage overlap (OVS's dp_netdev_input__ shape):
+ *
+ *   1. receive a burst from a queue
+ *   2. parse every frame into its descriptor; decide the frames that need
+ *      no state (malformed, ARP, non-IP, later fragments)
+ *   3. hash every tracked packet and prefetch its bucket (state.c)
+ *   4. match tags and prefetch the entries
+ *   5. track each packet against its connection
+ *   6. classify the misses, as one batch
+ *   7. create state for misses passed with keep state
+ *   8. forward the passed frames to the other port in one tx burst,
+ *      release the dropped ones
+ *
+ * Counters are the worker's own; nothing here takes a lock or writes a
+ * line another worker writes.
+ */
+#include <pcap/pcap.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+
+uint64_t rw_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Slots per burst of bounded expiry work: enough to keep up with any
+ * insertion rate the burst could have caused, small enough to be a few
+ * per cent of a burst's time. */
+#define EXPIRE_BUDGET_BUSY 16
+#define EXPIRE_BUDGET_IDLE 1024
+
+/* The state module gets an opaque rule reference: the rule index and the
+ * low bits of the rule set's generation, so that after a reload a packet of
+ * an old connection is not counted against a different rule. */
+#define RULE_REF_BITS 20
+#define RULE_REF_MASK ((1u << RULE_REF_BITS) - 1)
+
+static inline uint32_t rule_ref(const struct rw_ruleset *rs, uint32_t rule)
+{
+	return (rs->gen << RULE_REF_BITS) | (rule & RULE_REF_MASK);
+}
+
+static inline bool rule_ref_current(const struct rw_ruleset *rs, uint32_t ref, uint32_t *rule)
+{
+	*rule = ref & RULE_REF_MASK;
+	return (ref >> RULE_REF_BITS) == (rs->gen & ((1u << (32 - RULE_REF_BITS)) - 1)) &&
+	       *rule < rs->cfg.nrules;
+}
+
+static void log_packet(struct rw_worker *w, const struct rw_frame *f)
+{
+	struct rw_engine *e = w->eng;
+
+	w->st.logged++;
+	if (!e->log_dumper)
+		return;
+	struct pcap_pkthdr h = {
+		.ts.tv_sec = (time_t)(f->ts_ns / 1000000000ull),
+		.ts.tv_usec = (suseconds_t)(f->ts_ns % 1000000000ull),
+		.caplen = f->len,
+		.len = f->len,
+	};
+	pthread_mutex_lock(&e->log_lock);
+	pcap_dump(e->log_dumper, &h, f->data);
+	pthread_mutex_unlock(&e->log_lock);
+}
+
+static void count_rule(struct rw_worker *w, const struct rw_ruleset *rs, uint32_t rule,
+		       const struct rw_frame *f)
+{
+	struct rw_rule_ctr *c = rw_ruleset_ctr(rs, w->id, rule);
+
+	c->packets++;
+	c->bytes += f->len;
+}
+
+/* ARP passes unless an "arp" rule for this port says otherwise. */
+static unsigned judge_arp(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i)
+{
+	unsigned port = w->pkts[i].in_port;
+
+	for (size_t k = 0; k < rs->narp; k++) {
+		const struct rw_rule *r = &rs->cfg.rules[rs->arp_rules[k]];
+
+		if (!(r->in_ports & (1u << port)))
+			continue;
+		count_rule(w, rs, rs->arp_rules[k], &w->frames[i]);
+		if (r->log)
+			log_packet(w, &w->frames[i]);
+		return r->action == RW_ACT_PASS ? RW_PASS : RW_DROP_RULE_BLOCK;
+	}
+	return RW_PASS;
+}
+
+static void make_key(const struct rw_pkt *p, struct rw_ckey *k)
+{
+	memcpy(k->src, p->saddr, 16);
+	memcpy(k->dst, p->daddr, 16);
+	if (p->proto == RW_PROTO_ICMP || p->proto == RW_PROTO_ICMP6) {
+		k->sport = p->icmp_type;
+		k->dport = p->icmp_code;
+	} else {
+		k->sport = p->sport;
+		k->dport = p->dport;
+	}
+	k->af = p->af;
+	k->proto = p->proto;
+	k->in_port = p->in_port;
+	k->tcp_flags = p->proto == RW_PROTO_TCP ? p->tcp_flags : 0;
+}
+
+/* Stage 6-7: the rules decide the packets no connection claimed. */
+static void judge_misses(struct rw_worker *w, const struct rw_ruleset *rs, const uint8_t *miss,
+			 unsigned nmiss, unsigned *verdict, uint64_t now)
+{
+	struct rw_ckey keys[RW_BURST];
+	const struct rw_ckey *kp[RW_BURST];
+	int32_t match[RW_BURST];
+
+	for (unsigned j = 0; j < nmiss; j++) {
+		make_key(&w->pkts[miss[j]], &keys[j]);
+		kp[j] = &keys[j];
+	}
+	rw_classify_burst(rs->cls, kp, match, nmiss);
+
+	for (unsigned j = 0; j < nmiss; j++) {
+		unsigned i = miss[j];
+		const struct rw_rule *r;
+
+		if (match[j] < 0) {
+			if (rs->cfg.default_log)
+				log_packet(w, &w->frames[i]);
+			verdict[i] = rs->cfg.default_action == RW_ACT_PASS ? RW_PASS : RW_DROP_DEFAULT_BLOCK;
+			continue;
+		}
+		r = &rs->cfg.rules[match[j]];
+		count_rule(w, rs, (uint32_t)match[j], &w->frames[i]);
+		if (r->log)
+			log_packet(w, &w->frames[i]);
+		if (r->action != RW_ACT_PASS) {
+			verdict[i] = RW_DROP_RULE_BLOCK;
+			continue;
+		}
+		verdict[i] = r->keep_state
+			? rw_state_create(w->state, &w->pkts[i], rule_ref(rs, (uint32_t)match[j]), now)
+			: RW_PASS;
+	}
+}
+
+/* Stage 2 for one frame: parse, and settle what needs no state. Returns
+ * true when the packet goes on to the connection table. */
+static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
+		      unsigned in_port, unsigned *verdict)
+{
+	struct rw_pkt *p = &w->pkts[i];
+	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, &w->eng->parse);
+
+	p->in_port = (uint8_t)in_port;
+	if (unlikely(r != RW_PASS)) {
+		verdict[i] = (unsigned)r;
+		return false;
+	}
+	if (unlikely(p->af == RW_AF_NONE)) {
+		if (p->flags & RW_PKT_ARP)
+			verdict[i] = judge_arp(w, rs, i);
+		else
+			verdict[i] = rs->cfg.pass_non_ip ? RW_PASS : RW_DROP_NON_IP;
+		return false;
+	}
+	/* Until reassembly exists, a fragment without its transport header
+	 * cannot be tied to a connection or a port rule: drop it (docs/parsing.md). */
+	if (unlikely(p->flags & RW_PKT_FRAG_LATER)) {
+		verdict[i] = RW_DROP_FRAG;
+		return false;
+	}
+	return true;
+}
+
+/* Stage 8: forward what passed to the other port, release the rest. */
+static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, unsigned n,
+			 const unsigned *verdict)
+{
+	struct rw_engine *e = w->eng;
+	struct rw_frame fwd[RW_BURST], drop[RW_BURST];
+	unsigned nf = 0, nd = 0, sent;
+	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
+	struct rw_port_stats *pin = &w->st.port[in->index];
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned v = verdict[i];
+
+		if (v == RW_PASS && !out)
+			v = RW_DROP_NO_EGRESS;
+		if (v == RW_PASS) {
+			fwd[nf++] = w->frames[i];
+			continue;
+		}
+		w->st.drops[v]++;
+		pin->drop_pkts++;
+		pin->drop_bytes += w->frames[i].len;
+		drop[nd++] = w->frames[i];
+	}
+	if (nf) {
+		struct rw_port_stats *pout = &w->st.port[out->index];
+
+		sent = out->ops->tx_burst(out, q % out->nqueues, fwd, nf);
+		for (unsigned i = 0; i < sent; i++) {
+			pout->tx_pkts++;
+			pout->tx_bytes += fwd[i].len;
+		}
+		for (unsigned i = sent; i < nf; i++) {
+			w->st.drops[RW_DROP_TX_FULL]++;
+			pin->drop_pkts++;
+			pin->drop_bytes += fwd[i].len;
+		}
+		if (sent < nf)
+			in->ops->release(in, q, fwd + sent, nf - sent);
+	}
+	if (nd)
+		in->ops->release(in, q, drop, nd);
+}
+
+static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, struct rw_port *in,
+			      unsigned q, unsigned n)
+{
+	struct rw_pkt *tracked[RW_BURST];
+	uint8_t idx[RW_BURST], miss[RW_BURST];
+	unsigned verdict[RW_BURST];
+	unsigned nt = 0, nmiss = 0;
+	uint64_t now = w->frames[n - 1].ts_ns ? w->frames[n - 1].ts_ns : rw_now_ns();
+	struct rw_port_stats *pin = &w->st.port[in->index];
+
+	for (unsigned i = 0; i < n; i++) {
+		pin->rx_pkts++;
+		pin->rx_bytes += w->frames[i].len;
+		if (pre_judge(w, rs, i, in->index, verdict)) {
+			tracked[nt] = &w->pkts[i];
+			idx[nt++] = (uint8_t)i;
+		}
+	}
+
+	rw_state_prepare(w->state, tracked, nt);
+	rw_state_prefetch(w->state, tracked, nt);
+
+	for (unsigned j = 0; j < nt; j++) {
+		unsigned i = idx[j], reason = RW_PASS;
+		uint32_t ref = 0, rule;
+
+		switch (rw_state_track(w->state, tracked[j], now, &ref, &reason)) {
+		case RW_TRACK_PASS:
+			w->st.state_hits++;
+			verdict[i] = RW_PASS;
+			if (rule_ref_current(rs, ref, &rule))
+				count_rule(w, rs, rule, &w->frames[i]);
+			break;
+		case RW_TRACK_DROP:
+			w->st.state_hits++;
+			verdict[i] = reason;
+			break;
+		default:
+			w->st.state_misses++;
+			miss[nmiss++] = (uint8_t)i;
+			break;
+		}
+	}
+	if (nmiss)
+		judge_misses(w, rs, miss, nmiss, verdict, now);
+
+	finish_burst(w, in, q, n, verdict);
+	rw_state_expire(w->state, now, EXPIRE_BUDGET_BUSY);
+	w->st.bursts++;
+	return n;
+}
+
+unsigned rw_worker_poll(struct rw_worker *w)
+{
+	struct rw_engine *e = w->eng;
+	const struct rw_ruleset *rs = atomic_load_explicit(&e->rs, memory_order_acquire);
+	unsigned total = 0;
+
+	/* Announce the generation in use before touching the set: a reload
+	 * frees the old set only after every worker has announced the new. */
+	atomic_store_explicit(&w->seen_gen, rs->gen, memory_order_release);
+
+	for (unsigned k = 0; k < w->nrxq; k++) {
+		struct rw_port *p = w->rxq[k].port;
+		unsigned q = w->rxq[k].queue;
+		unsigned n = p->ops->rx_burst(p, q, w->frames, RW_BURST);
+
+		if (n)
+			total += process_burst(w, rs, p, q, n);
+	}
+	for (unsigned k = 0; k < e->nports; k++)
+		if (e->ports[k].ops->flush)
+			e->ports[k].ops->flush(&e->ports[k], w->id % e->ports[k].nqueues);
+	if (!total && !e->offline)
+		rw_state_expire(w->state, rw_now_ns(), EXPIRE_BUDGET_IDLE);
+	return total;
+}
+
+static bool all_eof(const struct rw_engine *e)
+{
+	for (unsigned k = 0; k < e->nports; k++)
+		if (!e->ports[k].ops->eof || !e->ports[k].ops->eof((struct rw_port *)&e->ports[k]))
+			return false;
+	return true;
+}
+
+void *rw_worker_main(void *arg)
+{
+	struct rw_worker *w = arg;
+	struct rw_engine *e = w->eng;
+
+	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+		if (!rw_worker_poll(w) && e->offline && all_eof(e))
+			break;
+	}
+	/* Parked: a reload must not wait for a worker that has stopped. */
+	atomic_store_explicit(&w->seen_gen, UINT32_MAX, memory_order_release);
+	return NULL;
+}
