@@ -70,6 +70,12 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
+# The classifier against DPDK's rte_acl (issue 5); writes BENCHMARKS.md.
+.PHONY: bench-classify
+bench-classify: deps
+	$(MAKE) all
+	bench/classify.sh --write
+
 clean:
 	rm -rf build build-san
 
