@@ -1,0 +1,109 @@
+#!/bin/bash
+# Runs every test ringwall has and ends with one line: "N passed, N failed".
+#
+#   tests/run.sh            everything
+#   tests/run.sh unit pcap  only those groups (unit, check, pcap, classify, netns)
+#
+# Each group speaks TAP ("ok N - name" / "not ok N - name") or is pytest;
+# a binary that crashes or exits non-zero without reporting a failure counts
+# as one failure of its own. Logs of every group go to build/test-logs/.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LOGS=$ROOT/build/test-logs
+mkdir -p "$LOGS"
+export RINGWALL=${RINGWALL:-$ROOT/build/ringwall}
+export RINGWALL_SAN=${RINGWALL_SAN:-$ROOT/build-san/ringwall}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+PASSED=0
+FAILED=0
+FAILURES=()
+GROUPS_WANTED=("$@")
+
+want() {
+	[ ${#GROUPS_WANTED[@]} -eq 0 ] && return 0
+	local g
+	for g in "${GROUPS_WANTED[@]}"; do [ "$g" = "$1" ] && return 0; done
+	return 1
+}
+
+# tap NAME LOG CMD...: run CMD, echo its output to LOG, count TAP lines.
+tap() {
+	local name=$1 log=$2
+	shift 2
+	local t0=$SECONDS rc ok nok
+	"$@" >"$log" 2>&1
+	rc=$?
+	ok=$(grep -cE '^ok ' "$log")
+	nok=$(grep -cE '^not ok ' "$log")
+	PASSED=$((PASSED + ok))
+	FAILED=$((FAILED + nok))
+	if [ "$nok" -gt 0 ]; then
+		while IFS= read -r l; do FAILURES+=("$name: $l"); done < <(grep -E '^not ok ' "$log")
+	fi
+	if [ $rc -ne 0 ] && [ "$nok" -eq 0 ]; then
+		FAILED=$((FAILED + 1))
+		FAILURES+=("$name: exited with status $rc without reporting a failure (see $log)")
+	fi
+	printf '%-40s %4d ok %4d not ok  (%ds)\n' "$name" "$ok" "$nok" $((SECONDS - t0))
+}
+
+# check group: ringwall check on the example and on a broken file.
+check_tests() {
+	local n=0
+	t() { n=$((n + 1)); if "$@"; then echo "ok $n - $T"; else echo "not ok $n - $T"; fi; }
+	T="example.conf is accepted" t "$RINGWALL" check -c tests/rules/example.conf
+	if [ -f tests/rules/bad.conf ]; then
+		"$RINGWALL" check -c tests/rules/bad.conf >/dev/null 2>"$LOGS/bad.stderr"
+		local rc=$?
+		T="bad.conf is rejected" t test $rc -eq 1
+		T="bad.conf errors are exactly bad.expected" t diff -u tests/rules/bad.expected "$LOGS/bad.stderr"
+	fi
+	T="unknown command fails" t sh -c '! "$RINGWALL" nosuchcommand 2>/dev/null'
+	T="missing file is an error" t sh -c '! "$RINGWALL" check -c /nonexistent.conf 2>/dev/null'
+}
+
+if want unit; then
+	for b in build/tests/test_* build-san/tests/test_*; do
+		[ -x "$b" ] || continue
+		tap "unit: ${b%%/*}/$(basename "$b")" "$LOGS/$(basename "$b")-${b%%/*}.log" "$b"
+	done
+fi
+if want check; then
+	tap "check: configuration" "$LOGS/check.log" check_tests
+fi
+if want pcap && [ -d tests/pcap ]; then
+	t0=$SECONDS
+	/usr/bin/python3 -m pytest -q -rf -p no:cacheprovider tests/pcap >"$LOGS/pcap.log" 2>&1
+	rc=$?
+	sum=$(tail -n 1 "$LOGS/pcap.log")
+	p=$(echo "$sum" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
+	f=$(echo "$sum" | grep -oE '[0-9]+ (failed|errors?)' | awk '{s += $1} END {print s + 0}')
+	PASSED=$((PASSED + ${p:-0}))
+	FAILED=$((FAILED + ${f:-0}))
+	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		FAILED=$((FAILED + 1))
+		FAILURES+=("pcap: pytest exited $rc (see $LOGS/pcap.log)")
+	fi
+	grep -E '^FAILED' "$LOGS/pcap.log" | while IFS= read -r l; do echo "  pcap: $l"; done
+	printf '%-40s %4d ok %4d not ok  (%ds)\n' "pcap: capture scenarios" "${p:-0}" "${f:-0}" $((SECONDS - t0))
+fi
+if want classify && [ -x tests/classify.sh ]; then
+	tap "classify: classbench answers" "$LOGS/classify.log" tests/classify.sh
+fi
+if want netns; then
+	if [ "$(id -u)" = 0 ]; then
+		for s in tests/netns/*.sh; do
+			[ -x "$s" ] || continue
+			tap "netns: $(basename "$s" .sh)" "$LOGS/netns-$(basename "$s" .sh).log" "$s"
+		done
+	else
+		echo "netns: skipped (needs root)"
+	fi
+fi
+
+for f in "${FAILURES[@]+"${FAILURES[@]}"}"; do echo "FAIL $f"; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
