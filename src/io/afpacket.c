@@ -286,7 +286,7 @@ static int afp_rx_open(struct afp_port *ap, struct afp_queue *q, char *err, size
 		/* Group ids are per network namespace; the interface index keeps
 		 * two ports' groups apart unless the operator picks one. */
 		unsigned id = c->fanout_id ? c->fanout_id : (unsigned)ap->ifindex & 0xffff;
-		int arg = (int)(id | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+		uint32_t arg = id | (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
 
 		if ((rc = afp_setopt(q->rx_fd, PACKET_FANOUT, &arg, sizeof(arg), "PACKET_FANOUT", err, errlen)))
 			return rc;
