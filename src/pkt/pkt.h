@@ -110,6 +110,13 @@ struct rw_pkt {
 	/* Filled by the worker, not the parser. */
 	uint8_t in_port;      /* index of the port the frame arrived on */
 	uint64_t hash;        /* connection hash */
+
+	/* Filled by rw_state_prepare/prefetch for rw_state_track, which
+	 * consumes them (src/track/state.c): hash is valid only while ct_prep
+	 * is set; ct_hint is the table slot whose tag matched (a hint that is
+	 * checked, never trusted). */
+	uint32_t ct_hint;
+	uint8_t ct_prep;
 };
 
 struct rw_parse_opts {
