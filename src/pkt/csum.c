@@ -51,9 +51,23 @@ uint32_t rw_csum_partial(const void *buf, size_t len, uint32_t sum)
 	}
 	if (len) {
 		/* Tail of 1..7 bytes: zero-padded in memory order, which is what
-		 * the checksum's "pad with a zero byte" means in any byte order. */
-		v = 0;
-		memcpy(&v, b, len);
+		 * the checksum's "pad with a zero byte" means in any byte order.
+		 * Fixed-size copies, so no call to memcpy on the hot path. */
+		uint8_t t[8] = {0};
+		uint32_t w;
+		uint16_t h;
+
+		if (len & 4) {
+			memcpy(&w, b, 4);
+			memcpy(t, &w, 4);
+		}
+		if (len & 2) {
+			memcpy(&h, b + (len & 4), 2);
+			memcpy(t + (len & 4), &h, 2);
+		}
+		if (len & 1)
+			t[len & 6] = b[len & 6];
+		v = ld64(t);
 		s += v;
 		c += s < v;
 	}
