@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The connection table: index of tags, entries, lookup, insert, expiry. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "../worker/reasons.h"
+#include "table.h"
+
+#define HUGE_2M (2u << 20)
+
+static size_t round_up(size_t v, size_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/*
+ * One mapping holds the index and then the entries. hugetlbfs pages when the
+ * system has them reserved; otherwise ordinary memory aligned to 2 MiB and
+ * advised for transparent huge pages, so nobody has to hand-tune hugepages.
+ * Every page is touched here so that no page fault lands on the fast path.
+ */
+static void *map_region(size_t len, bool *hugetlb)
+{
+	size_t big = round_up(len, HUGE_2M);
+	uint8_t *p, *a;
+
+	p = mmap(NULL, big, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	if (p != MAP_FAILED) {
+		*hugetlb = true;
+		return p;
+	}
+	*hugetlb = false;
+	p = mmap(NULL, big + HUGE_2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (uint8_t *)round_up((uintptr_t)p, HUGE_2M);
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + big < p + big + HUGE_2M)
+		munmap(a + big, (size_t)(p + big + HUGE_2M - (a + big)));
+	madvise(a, big, MADV_HUGEPAGE); /* advice only: fine if refused */
+	for (size_t off = 0; off < big; off += 4096)
+		((volatile uint8_t *)a)[off] = 0;
+	return a;
+}
+
+int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
+		   uint32_t esize, uint32_t klen, char *err, size_t errlen)
+{
+	uint64_t nb = (conns * RW_CT_HEADROOM_8THS + 8 * RW_CT_SLOTS - 1) / (8 * RW_CT_SLOTS);
+	size_t tags_len, len;
+
+	memset(t, 0, sizeof(*t));
+	/* two buckets at least, so that the second choice differs; slot
+	 * numbers are 32-bit with RW_CT_NONE reserved */
+	nb = RW_MAX(nb, 2);
+	if (unlikely(nb > (UINT32_MAX - 1) / RW_CT_SLOTS)) {
+		snprintf(err, errlen, "connection table of %llu entries is too large",
+			 (unsigned long long)conns);
+		return -EINVAL;
+	}
+	tags_len = round_up(nb * RW_CT_SLOTS * sizeof(uint16_t), 4096);
+	len = tags_len + nb * RW_CT_SLOTS * esize;
+	t->map = map_region(len, &t->hugetlb);
+	if (!t->map) {
+		snprintf(err, errlen, "cannot map %zu bytes for the connection table: %s", len,
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	t->map_len = round_up(len, HUGE_2M);
+	t->tags = t->map;
+	t->entries = (uint8_t *)t->map + tags_len;
+	t->nbuckets = (uint32_t)nb;
+	t->esize = esize;
+	t->klen = klen;
+	t->ctx = ctx;
+	return 0;
+}
+
+void rw_ctable_fini(struct rw_ctable *t)
+{
+	if (t->map)
+		munmap(t->map, t->map_len);
+	memset(t, 0, sizeof(*t));
+}
+
+static void release(struct rw_ctable *t, uint32_t slot)
+{
+	t->tags[slot] = 0;
+	t->live--;
+	t->ctx->live--;
+}
+
+/* An expired entry leaves: closed TCP connections count as removed (they
+ * ended), everything else as expired (it went quiet). */
+static void reclaim(struct rw_ctable *t, uint32_t slot)
+{
+	if (rw_ctable_conn(t, slot)->flags & RW_CF_CLOSED)
+		t->ctx->removed++;
+	else
+		t->ctx->expired++;
+	release(t, slot);
+}
+
+void rw_ctable_remove(struct rw_ctable *t, uint32_t slot)
+{
+	t->ctx->removed++;
+	release(t, slot);
+}
+
+uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
+{
+	uint32_t b[2];
+	uint16_t tag;
+
+	rw_ctable_where(t, h, &b[0], &b[1], &tag);
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned m = rw_ctable_match(&t->tags[(size_t)b[i] * RW_CT_SLOTS], tag);
+		if (m) {
+			uint32_t slot = b[i] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
+			const uint8_t *e = (const uint8_t *)rw_ctable_conn(t, slot);
+			rw_prefetch_w(e);
+			if (t->esize > RW_CACHELINE)
+				rw_prefetch_w(e + RW_CACHELINE);
+			return slot;
+		}
+	}
+	return RW_CT_NONE;
+}
+
+/* The key at slot if it is live and equal; reclaims it when expired. */
+static bool hit(struct rw_ctable *t, uint32_t slot, const void *key, uint64_t now, bool *dead)
+{
+	if (memcmp(rw_ctable_key(t, slot), key, t->klen) != 0)
+		return false;
+	if (rw_conn_expired(t->ctx, rw_ctable_conn(t, slot), now)) {
+		reclaim(t, slot);
+		*dead = true;
+	}
+	return true;
+}
+
+uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
+			uint32_t hint)
+{
+	uint32_t b[2];
+	uint16_t tag;
+	bool dead = false;
+
+	rw_ctable_where(t, h, &b[0], &b[1], &tag);
+	if (hint != RW_CT_NONE && hint < rw_ctable_nslots(t) && t->tags[hint] == tag &&
+	    hit(t, hint, key, now, &dead))
+		return dead ? RW_CT_NONE : hint;
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned m = rw_ctable_match(&t->tags[(size_t)b[i] * RW_CT_SLOTS], tag);
+		for (; m; m &= m - 1) {
+			uint32_t slot = b[i] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
+			if (hit(t, slot, key, now, &dead))
+				return dead ? RW_CT_NONE : slot;
+		}
+	}
+	return RW_CT_NONE;
+}
+
+/* A free slot in the emptier of the two buckets, or RW_CT_NONE. */
+static uint32_t free_slot(const struct rw_ctable *t, const uint32_t b[2])
+{
+	unsigned m0 = rw_ctable_match(&t->tags[(size_t)b[0] * RW_CT_SLOTS], 0);
+	unsigned m1 = rw_ctable_match(&t->tags[(size_t)b[1] * RW_CT_SLOTS], 0);
+
+	if (!m0 && !m1)
+		return RW_CT_NONE;
+	if (__builtin_popcount(m1) > __builtin_popcount(m0))
+		return b[1] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m1);
+	return b[0] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m0);
+}
+
+/* Reclaim every expired entry of the two buckets (reads up to 16 lines:
+ * only when the cheap paths failed). */
+static void reclaim_expired(struct rw_ctable *t, const uint32_t b[2], uint64_t now)
+{
+	for (unsigned i = 0; i < 2; i++) {
+		for (uint32_t s = b[i] * RW_CT_SLOTS; s < (b[i] + 1) * RW_CT_SLOTS; s++) {
+			if (t->tags[s] && rw_conn_expired(t->ctx, rw_ctable_conn(t, s), now))
+				reclaim(t, s);
+		}
+	}
+}
+
+/* The embryonic (not RW_CF_SOLID) entry of the two buckets that has been
+ * quiet longest, or RW_CT_NONE when all are established. */
+static uint32_t victim(const struct rw_ctable *t, const uint32_t b[2])
+{
+	uint32_t best = RW_CT_NONE;
+	uint64_t oldest = UINT64_MAX;
+
+	for (unsigned i = 0; i < 2; i++) {
+		for (uint32_t s = b[i] * RW_CT_SLOTS; s < (b[i] + 1) * RW_CT_SLOTS; s++) {
+			const struct rw_conn *c = rw_ctable_conn(t, s);
+			if (t->tags[s] && !(c->flags & RW_CF_SOLID) && c->last < oldest) {
+				oldest = c->last;
+				best = s;
+			}
+		}
+	}
+	return best;
+}
+
+unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
+			  uint32_t *slot)
+{
+	struct rw_conn_ctx *x = t->ctx;
+	uint32_t b[2], s;
+	uint16_t tag;
+
+	rw_ctable_where(t, h, &b[0], &b[1], &tag);
+	s = free_slot(t, b);
+	if (likely(s != RW_CT_NONE && x->live < x->capacity))
+		goto take;
+	reclaim_expired(t, b, now);
+	s = free_slot(t, b);
+	if (s != RW_CT_NONE && x->live < x->capacity)
+		goto take;
+	s = victim(t, b);
+	if (s == RW_CT_NONE) {
+		x->refused++;
+		return RW_DROP_STATE_FULL;
+	}
+	x->evicted++;
+	release(t, s);
+take:
+	memset(rw_ctable_conn(t, s), 0, t->esize);
+	memcpy(t->entries + (size_t)s * t->esize + RW_KEY_OFF, key, t->klen);
+	t->tags[s] = tag;
+	t->live++;
+	x->live++;
+	x->created++;
+	*slot = s;
+	return RW_PASS;
+}
+
+unsigned rw_ctable_sweep(struct rw_ctable *t, uint64_t now, uint64_t from, uint64_t n)
+{
+	uint64_t end = RW_MIN(from + n, rw_ctable_nslots(t));
+	unsigned got = 0;
+
+	for (uint64_t s = from; s < end; s++) {
+		if (t->tags[s] && rw_conn_expired(t->ctx, rw_ctable_conn(t, (uint32_t)s), now)) {
+			reclaim(t, (uint32_t)s);
+			got++;
+		}
+	}
+	return got;
+}
+
+void rw_ctable_flush(struct rw_ctable *t)
+{
+	t->ctx->removed += t->live;
+	t->ctx->live -= t->live;
+	t->live = 0;
+	memset(t->tags, 0, rw_ctable_nslots(t) * sizeof(uint16_t));
+}

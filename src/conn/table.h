@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The connection table of one shard: a fixed array of entries (64 bytes for
+ * IPv4, 128 for IPv6; one table of each) and, apart from it, a dense index
+ * of 16-bit tags, eight per 16-byte bucket. Slot s of bucket b is entry
+ * b * 8 + s, so the index costs two bytes a slot and stays in the LLC while
+ * the entry line is the one cache miss of a lookup.
+ *
+ * A key hashes (hash.h) to two candidate buckets and a tag: the first
+ * bucket from the low 32 bits, the second from the high 32 (never equal to
+ * the first), the tag from the top 16 (0 means empty, so 0 maps to 1). A key
+ * lives in one of its two buckets; a lookup reads at most those 16 tags and
+ * compares the full key of each tag match. Inserts go to the emptier bucket
+ * (two choices keep the buckets even), reclaim expired entries there, then
+ * evict the oldest embryonic one, then refuse: never more than 16 slots.
+ *
+ * Expiry is lazy (a lookup that meets its key expired reclaims it) plus a
+ * bounded sweep (rw_ctable_sweep). Memory is mapped once at creation and
+ * touched then; nothing here allocates afterwards.
+ */
+#ifndef RW_CONN_TABLE_H
+#define RW_CONN_TABLE_H
+
+#include "../common.h"
+#include "../rules/config.h"
+#include "key.h"
+
+#define RW_CT_SLOTS 8          /* slots per bucket: 8 tags = 16 bytes */
+#define RW_CT_NONE UINT32_MAX
+
+/*
+ * Slots per connection of capacity, in eighths: 9/8 leaves 11% of the slots
+ * free when the shard is full, enough that two-choice buckets of 8 almost
+ * never find both candidates full (see docs/conntrack.md for the numbers).
+ */
+#define RW_CT_HEADROOM_8THS 9
+
+/* What both tables of a shard share: timeouts, the count limit, counters. */
+struct rw_conn_ctx {
+	uint64_t to_ms[RW_TO_MAX];
+	uint32_t adaptive_start, adaptive_end;
+	uint64_t capacity;     /* live entries allowed, both tables together */
+	uint64_t live;         /* live entries, both tables */
+	uint64_t created, expired, removed, evicted, refused;
+};
+
+struct rw_ctable {
+	uint16_t *tags;        /* nbuckets * RW_CT_SLOTS; 0 = free */
+	uint8_t *entries;      /* nbuckets * RW_CT_SLOTS * esize */
+	uint32_t nbuckets;
+	uint32_t esize, klen;
+	uint64_t live;
+	struct rw_conn_ctx *ctx;
+	void *map;
+	size_t map_len;
+	bool hugetlb;          /* backed by hugetlbfs pages (else THP advice) */
+};
+
+/* Map and pre-fault a table for about `conns` connections. 0 or -errno. */
+int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
+		   uint32_t esize, uint32_t klen, char *err, size_t errlen);
+void rw_ctable_fini(struct rw_ctable *t);
+
+static inline uint64_t rw_ctable_nslots(const struct rw_ctable *t)
+{
+	return (uint64_t)t->nbuckets * RW_CT_SLOTS;
+}
+
+static inline struct rw_conn *rw_ctable_conn(const struct rw_ctable *t, uint32_t slot)
+{
+	return (struct rw_conn *)(t->entries + (size_t)slot * t->esize);
+}
+
+static inline const void *rw_ctable_key(const struct rw_ctable *t, uint32_t slot)
+{
+	return t->entries + (size_t)slot * t->esize + RW_KEY_OFF;
+}
+
+/* The two buckets and the tag of hash h. */
+static inline void rw_ctable_where(const struct rw_ctable *t, uint64_t h, uint32_t *b1,
+				   uint32_t *b2, uint16_t *tag)
+{
+	uint64_t nb = t->nbuckets;
+	uint64_t b = ((h & 0xffffffffu) * nb) >> 32;
+	uint64_t off = ((h >> 32) * (nb - 1)) >> 32; /* 0 .. nb - 2 */
+
+	*b1 = (uint32_t)b;
+	b += 1 + off;
+	*b2 = (uint32_t)(b >= nb ? b - nb : b);
+	*tag = (uint16_t)(h >> 48) ? (uint16_t)(h >> 48) : 1;
+}
+
+/* Bit s set when slot s of the bucket holds tag (SWAR over 8 lanes). */
+static inline unsigned rw_ctable_match(const uint16_t *bucket, uint16_t tag)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t low15 = 0x7fff7fff7fff7fffull;
+	uint64_t w[2], pat = tag * 0x0001000100010001ull;
+	unsigned mask = 0;
+
+	memcpy(w, bucket, sizeof(w));
+	for (unsigned i = 0; i < 2; i++) {
+		uint64_t v = w[i] ^ pat;
+		/* high bit of each lane set exactly when the lane is zero */
+		uint64_t z = ~(((v & low15) + low15) | v | low15);
+		uint64_t m = z >> 15;
+		m = (m | m >> 15 | m >> 30 | m >> 45) & 0xf;
+		mask |= (unsigned)m << (4 * i);
+	}
+	return mask;
+#else
+	unsigned mask = 0;
+	for (unsigned s = 0; s < RW_CT_SLOTS; s++)
+		mask |= (unsigned)(bucket[s] == tag) << s;
+	return mask;
+#endif
+}
+
+static inline uint64_t rw_conn_timeout_ns(const struct rw_conn_ctx *x, unsigned to)
+{
+	uint64_t ms = x->to_ms[to];
+
+	/* pf's adaptive timeouts: shrink linearly from start to zero at end */
+	if (x->adaptive_end > x->adaptive_start && x->live > x->adaptive_start) {
+		if (x->live >= x->adaptive_end)
+			return 0;
+		ms = ms * (x->adaptive_end - x->live) / (x->adaptive_end - x->adaptive_start);
+	}
+	return ms * 1000000u;
+}
+
+/* A clock that went backwards (two capture files) never expires anything. */
+static inline bool rw_conn_expired(const struct rw_conn_ctx *x, const struct rw_conn *c, uint64_t now)
+{
+	return now >= c->last && now - c->last >= rw_conn_timeout_ns(x, c->to);
+}
+
+static inline uint64_t rw_conn_expires(const struct rw_conn_ctx *x, const struct rw_conn *c)
+{
+	return c->last + rw_conn_timeout_ns(x, c->to);
+}
+
+/* Prefetch the index line(s) of hash h. */
+static inline void rw_ctable_prefetch_index(const struct rw_ctable *t, uint64_t h)
+{
+	uint32_t b1, b2;
+	uint16_t tag;
+
+	rw_ctable_where(t, h, &b1, &b2, &tag);
+	rw_prefetch(&t->tags[(size_t)b1 * RW_CT_SLOTS]);
+	rw_prefetch(&t->tags[(size_t)b2 * RW_CT_SLOTS]);
+}
+
+/* First slot whose tag matches h (no key compare), or RW_CT_NONE; its entry
+ * is prefetched. */
+uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h);
+
+/*
+ * Find key (t->klen bytes). hint is a slot the prefetch stage found (or
+ * RW_CT_NONE); it is only a hint and is checked. An entry found expired is
+ * reclaimed and not returned. Returns the slot or RW_CT_NONE.
+ */
+uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
+			uint32_t hint);
+
+/*
+ * Insert key, which must not be live in the table (find it first). On
+ * success *slot holds an entry with the key written and the body zeroed,
+ * and 0 is returned; RW_DROP_STATE_FULL when nothing could be freed.
+ */
+unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
+			  uint32_t *slot);
+
+/* Remove a live entry (counted as removed). */
+void rw_ctable_remove(struct rw_ctable *t, uint32_t slot);
+
+/* Check slots [from, from + n) for expiry; returns entries reclaimed. */
+unsigned rw_ctable_sweep(struct rw_ctable *t, uint64_t now, uint64_t from, uint64_t n);
+
+/* Drop every entry (counted as removed). */
+void rw_ctable_flush(struct rw_ctable *t);
+
+#endif

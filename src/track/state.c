@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The rw_state_* glue: a shard owns an IPv4 table (64-byte entries) and an
+ * IPv6 table (128-byte entries, RW_V6_SHARE of the capacity), one count
+ * limit over both, and dispatches each packet to its protocol's tracker.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../conn/hash.h"
+#include "../worker/reasons.h"
+#include "track.h"
+
+/*
+ * IPv6 connections get their own table sized at 1/RW_V6_SHARE of the
+ * capacity: a separate array keeps every IPv4 entry one line (the common
+ * case pays nothing for IPv6) and the table code is the same for both.
+ */
+#define RW_V6_SHARE 4
+#define RW_V6_MIN 64
+
+static struct rw_ctable *table_of(struct rw_state *s, uint8_t af)
+{
+	return af == RW_AF_INET6 ? &s->t6 : &s->t4;
+}
+
+void rw_state_set_timeouts(struct rw_state *s, const uint32_t timeouts[RW_TO_MAX])
+{
+	for (unsigned i = 0; i < RW_TO_MAX; i++)
+		s->ctx.to_ms[i] = (uint64_t)timeouts[i] * 1000u;
+}
+
+struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err, size_t errlen)
+{
+	struct rw_state *s;
+	uint64_t cap6;
+	int r;
+
+	if (unlikely(o->capacity == 0 || o->capacity > UINT32_MAX)) {
+		snprintf(err, errlen, "state capacity %llu out of range (1 .. %u per worker)",
+			 (unsigned long long)o->capacity, UINT32_MAX);
+		return NULL;
+	}
+	s = aligned_alloc(RW_CACHELINE, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	memset(s, 0, sizeof(*s));
+	s->ctx.capacity = o->capacity;
+	s->ctx.adaptive_start = o->adaptive_start;
+	s->ctx.adaptive_end = o->adaptive_end;
+	rw_state_set_timeouts(s, o->timeouts);
+	memcpy(s->hash_key, o->hash_key, sizeof(s->hash_key));
+	/* a zero key is a caller that forgot: never run unkeyed */
+	if (!s->hash_key[0] && !s->hash_key[1] && (r = rw_hash_key_random(s->hash_key)) < 0) {
+		snprintf(err, errlen, "getrandom: %s", strerror(-r));
+		goto out_free;
+	}
+	if (rw_ctable_init(&s->t4, &s->ctx, o->capacity, sizeof(struct rw_entry4),
+			   sizeof(struct rw_key4), err, errlen) < 0)
+		goto out_free;
+	cap6 = RW_MAX(o->capacity / RW_V6_SHARE, RW_V6_MIN);
+	if (rw_ctable_init(&s->t6, &s->ctx, cap6, sizeof(struct rw_entry6), sizeof(struct rw_key6),
+			   err, errlen) < 0)
+		goto out_t4;
+	return s;
+
+out_t4:
+	rw_ctable_fini(&s->t4);
+out_free:
+	free(s);
+	return NULL;
+}
+
+void rw_state_destroy(struct rw_state *s)
+{
+	if (!s)
+		return;
+	rw_ctable_fini(&s->t6);
+	rw_ctable_fini(&s->t4);
+	free(s);
+}
+
+static uint64_t key_hash(const struct rw_state *s, const union rw_key *k, unsigned klen)
+{
+	return rw_siphash13(s->hash_key, k, klen);
+}
+
+void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		union rw_key k;
+		unsigned klen, side;
+
+		p[i]->ct_prep = 0;
+		p[i]->ct_hint = RW_CT_NONE;
+		if (p[i]->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
+			continue;
+		klen = rw_key_from_pkt(p[i], &k, &side);
+		if (!klen)
+			continue;
+		p[i]->hash = key_hash(s, &k, klen);
+		p[i]->ct_prep = 1;
+		rw_ctable_prefetch_index(table_of(s, p[i]->af), p[i]->hash);
+	}
+}
+
+void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (p[i]->ct_prep)
+			p[i]->ct_hint = rw_ctable_probe(table_of(s, p[i]->af), p[i]->hash);
+	}
+}
+
+struct rw_conn *rw_state_lookup(struct rw_state *s, const union rw_key *k, unsigned klen,
+				uint64_t now)
+{
+	struct rw_ctable *t = klen == sizeof(struct rw_key6) ? &s->t6 : &s->t4;
+	uint32_t slot = rw_ctable_find(t, k, key_hash(s, k, klen), now, RW_CT_NONE);
+
+	return slot == RW_CT_NONE ? NULL : rw_ctable_conn(t, slot);
+}
+
+/* The slot of p's live connection, using what prepare/prefetch left. */
+static uint32_t find_pkt(struct rw_state *s, struct rw_pkt *p, const union rw_key *k,
+			 unsigned klen, uint64_t now, uint64_t *h)
+{
+	uint32_t hint = RW_CT_NONE;
+
+	if (p->ct_prep) {
+		*h = p->hash;
+		hint = p->ct_hint;
+		p->ct_prep = 0; /* consumed: a reused descriptor never sees it stale */
+	} else {
+		*h = key_hash(s, k, klen);
+	}
+	return rw_ctable_find(table_of(s, p->af), k, *h, now, hint);
+}
+
+static void reopen(struct rw_state *s, struct rw_conn *c, const struct rw_pkt *p, uint64_t now)
+{
+	uint32_t rule = c->rule;
+	uint8_t keep = c->flags & (RW_CF_INIT_B | RW_CF_V6);
+
+	memset(c, 0, sizeof(*c));
+	c->rule = rule;
+	c->flags = keep;
+	rw_tcp_open(c, p, now);
+	s->ctx.removed++;
+	s->ctx.created++;
+}
+
+static enum rw_track_result track_error(struct rw_state *s, struct rw_pkt *p, uint64_t now,
+					uint32_t *rule, unsigned *reason)
+{
+	struct rw_quote q;
+
+	memset(&q, 0, sizeof(q));
+	if (unlikely(rw_parse_quote(p, &q) != RW_PASS)) {
+		*reason = RW_DROP_ICMP_ERR_QUOTE;
+		return RW_TRACK_DROP;
+	}
+	return rw_state_icmp_error(s, p, &q, now, rule, reason);
+}
+
+enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
+				    uint32_t *rule, unsigned *reason)
+{
+	struct rw_ctable *t = table_of(s, p->af);
+	struct rw_conn *c;
+	union rw_key k;
+	unsigned klen, side, d;
+	uint32_t slot;
+	uint64_t h;
+	int r;
+
+	/* fragment tails carry no ports: the worker's fragment policy decides */
+	if (unlikely(p->flags & RW_PKT_FRAG_LATER))
+		return RW_TRACK_MISS;
+	if (unlikely(p->flags & RW_PKT_ICMP_ERR))
+		return track_error(s, p, now, rule, reason);
+	klen = rw_key_from_pkt(p, &k, &side);
+	if (unlikely(!klen))
+		return RW_TRACK_MISS;
+	slot = find_pkt(s, p, &k, klen, now, &h);
+	if (slot == RW_CT_NONE)
+		return RW_TRACK_MISS;
+	c = rw_ctable_conn(t, slot);
+	d = side ^ !!(c->flags & RW_CF_INIT_B);
+
+	switch (p->proto) {
+	case RW_PROTO_TCP:
+		r = rw_tcp_track(s, c, d, p, now, reason);
+		if (r == RW_TCP_GONE) {
+			rw_ctable_remove(t, slot);
+			return RW_TRACK_MISS;
+		}
+		if (r == RW_TCP_REOPEN)
+			reopen(s, c, p, now);
+		else if (r != RW_TRACK_PASS)
+			return (enum rw_track_result)r;
+		break;
+	case RW_PROTO_ICMP:
+	case RW_PROTO_ICMP6:
+		if (rw_icmp_track(c, d, p, now) != RW_TRACK_PASS)
+			return RW_TRACK_MISS;
+		break;
+	default:
+		rw_udp_track(c, d, p->proto, now);
+		break;
+	}
+	c->pkts[d]++;
+	*rule = c->rule;
+	return RW_TRACK_PASS;
+}
+
+unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now)
+{
+	struct rw_ctable *t = table_of(s, p->af);
+	struct rw_conn *c;
+	union rw_key k;
+	unsigned klen, side, ret;
+	uint32_t slot;
+	uint64_t h;
+
+	/* nothing to keep for fragment tails, ICMP errors, non-echo ICMP */
+	if (p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
+		return RW_PASS;
+	klen = rw_key_from_pkt(p, &k, &side);
+	if (!klen)
+		return RW_PASS;
+	if (p->proto == RW_PROTO_TCP &&
+	    unlikely((p->tcp_flags & (RW_TH_SYN | RW_TH_ACK | RW_TH_RST)) != RW_TH_SYN))
+		return RW_DROP_TCP_NO_STATE;
+	/* echo replies pass by rule but only a request opens echo state */
+	if (rw_proto_is_icmp(p->proto) && !rw_icmp_is_echo_req(p->proto, p->icmp_type))
+		return RW_PASS;
+	slot = find_pkt(s, p, &k, klen, now, &h);
+	if (slot != RW_CT_NONE)
+		return RW_PASS; /* already tracked (a race inside one burst) */
+	ret = rw_ctable_insert(t, &k, h, now, &slot);
+	if (ret != RW_PASS)
+		return ret;
+	c = rw_ctable_conn(t, slot);
+	c->rule = rule;
+	c->flags = (side ? RW_CF_INIT_B : 0) | (p->af == RW_AF_INET6 ? RW_CF_V6 : 0);
+	if (p->proto == RW_PROTO_TCP)
+		rw_tcp_open(c, p, now);
+	else if (rw_proto_is_icmp(p->proto))
+		rw_icmp_open(c, now);
+	else
+		rw_udp_open(c, p->proto, now);
+	c->pkts[0] = 1;
+	return RW_PASS;
+}
+
+void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
+{
+	uint64_t n4 = rw_ctable_nslots(&s->t4), total = n4 + rw_ctable_nslots(&s->t6);
+
+	/* one cursor walks the IPv4 slots then the IPv6 ones, so both tables
+	 * get swept in proportion to their size */
+	while (budget) {
+		uint64_t k;
+
+		if (s->cursor >= total)
+			s->cursor = 0;
+		if (s->cursor < n4) {
+			k = RW_MIN(budget, n4 - s->cursor);
+			rw_ctable_sweep(&s->t4, now, s->cursor, k);
+		} else {
+			k = RW_MIN(budget, total - s->cursor);
+			rw_ctable_sweep(&s->t6, now, s->cursor - n4, k);
+		}
+		s->cursor += k;
+		budget -= (unsigned)k;
+	}
+}
+
+void rw_state_flush(struct rw_state *s)
+{
+	rw_ctable_flush(&s->t4);
+	rw_ctable_flush(&s->t6);
+}
+
+void rw_state_stats(const struct rw_state *s, struct rw_state_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->created = s->ctx.created;
+	out->expired = s->ctx.expired;
+	out->removed = s->ctx.removed;
+	out->evicted = s->ctx.evicted;
+	out->refused = s->ctx.refused;
+	out->current = s->ctx.live;
+	out->current_v4 = s->t4.live;
+	out->current_v6 = s->t6.live;
+}
+
+/* Fill the control plane's view of one entry. */
+static void conn_info(const struct rw_state *s, const struct rw_ctable *t, uint32_t slot,
+		      struct rw_conn_info *ci)
+{
+	const struct rw_conn *c = rw_ctable_conn(t, slot);
+	const void *key = rw_ctable_key(t, slot);
+	unsigned ini = !!(c->flags & RW_CF_INIT_B);
+	static const uint8_t v4pfx[12] = {[10] = 0xff, [11] = 0xff};
+
+	memset(ci, 0, sizeof(*ci));
+	if (t == &s->t6) {
+		const struct rw_key6 *k = key;
+		ci->af = RW_AF_INET6;
+		ci->proto = k->proto;
+		memcpy(ci->saddr, k->addr[ini], 16);
+		memcpy(ci->daddr, k->addr[!ini], 16);
+		ci->sport = k->port[ini];
+		ci->dport = k->port[!ini];
+	} else {
+		const struct rw_key4 *k = key;
+		ci->af = RW_AF_INET;
+		ci->proto = k->proto;
+		memcpy(ci->saddr, v4pfx, 12);
+		memcpy(ci->daddr, v4pfx, 12);
+		memcpy(ci->saddr + 12, &k->addr[ini], 4);
+		memcpy(ci->daddr + 12, &k->addr[!ini], 4);
+		ci->sport = k->port[ini];
+		ci->dport = k->port[!ini];
+	}
+	ci->state = ci->proto == RW_PROTO_TCP ? rw_tcp_state_name(c) : rw_udp_state_name(c);
+	ci->expires_ns = rw_conn_expires(&s->ctx, c);
+	ci->rule = c->rule;
+	ci->packets[0] = c->pkts[0];
+	ci->packets[1] = c->pkts[1];
+}
+
+void rw_state_walk(struct rw_state *s, int (*cb)(const struct rw_conn_info *, void *), void *arg)
+{
+	const struct rw_ctable *ts[2] = {&s->t4, &s->t6};
+
+	for (unsigned i = 0; i < 2; i++) {
+		for (uint64_t slot = 0; slot < rw_ctable_nslots(ts[i]); slot++) {
+			struct rw_conn_info ci;
+
+			if (!ts[i]->tags[slot])
+				continue;
+			conn_info(s, ts[i], (uint32_t)slot, &ci);
+			if (cb(&ci, arg))
+				return;
+		}
+	}
+}
