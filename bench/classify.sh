@@ -89,6 +89,10 @@ PY
 	echo
 	echo "$summary"
 	echo
+	echo "The machine is shared and noisy: single figures move by up to +-30 % between runs (an earlier run the same"
+	echo "hour, under load from other builds, had fw1_100k at 1.45x and the 100k geometric mean at 2.94x); compare within"
+	echo "one run. ringwall build = rw_classifier_build only (file reading excluded); rte_acl's figure is its whole run."
+	echo
 	echo "Machine: $(nproc) cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1); ringwall path: $isa; $(date -u +%Y-%m-%d)."
 } > "$tmp/section.md"
 cat "$tmp/section.md"
