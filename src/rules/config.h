@@ -94,6 +94,11 @@ struct rw_port_spec {
 	size_t nranges;
 };
 
+/* One "icmp-type T [code C]" element; -1 = any. */
+struct rw_icmp_match {
+	int16_t type, code;
+};
+
 /* One rule as written (after macro expansion). */
 struct rw_rule {
 	uint8_t action;       /* enum rw_action */
@@ -107,6 +112,10 @@ struct rw_rule {
 	struct rw_port_spec sport, dport;
 	int16_t icmp_type;    /* -1 = any */
 	int16_t icmp_code;    /* -1 = any */
+	/* icmp-type / icmp6-type as a list ("icmp6-type { echoreq neighbrsol }");
+	 * icmp_type/icmp_code above repeat its first element. NULL/0 = any. */
+	struct rw_icmp_match *icmps;
+	size_t nicmps;
 	uint8_t tcp_flags, tcp_flags_mask; /* match when (flags & mask) == flags; 0/0 = any */
 	bool flags_explicit;  /* "flags" written in the rule */
 	unsigned line;        /* source line of the rule */
