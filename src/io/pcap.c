@@ -9,7 +9,7 @@
  * worker loop (which polls the ports in turn, as it does live ports) sees the
  * two sides interleaved exactly as they were captured. Frames of other link
  * types (raw IPv4/IPv6, Linux cooked, BSD loopback) get an Ethernet header so
- * that the engine sees one format.
+ * that the engine sees one format (rw_linktype_to_eth, src/pkt/linktype.c).
  *
  * Only one queue per port: a merge across threads would need a lock per
  * frame, and replay is for testing, where one worker is what we want.
@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "port.h"
+#include "../pkt/pkt.h"
 
 /* Frames a port has handed out and not yet had back. Bursts are at most
  * RW_BURST and the worker returns every frame before its next rx, so two
@@ -113,18 +114,10 @@ static void resolve(const char *path, char *buf, size_t len)
 
 static bool linktype_supported(int lt)
 {
-	switch (lt) {
-	case DLT_EN10MB:
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-	case DLT_LINUX_SLL:
-	case DLT_NULL:
-	case DLT_LOOP:
-		return true;
-	default:
-		return lt == 101; /* LINKTYPE_RAW as some libpcaps report it */
-	}
+	uint8_t b[64] = {0};
+
+	/* the converter says which link types it knows */
+	return rw_linktype_to_eth(lt, b, 0, b, sizeof(b)) != -EPROTONOSUPPORT;
 }
 
 static void pcap_close_port(struct rw_port *p)
@@ -231,39 +224,6 @@ static int slot_reserve(struct pcap_slot *s, uint32_t len)
 	return 0;
 }
 
-/*
- * Give a non-Ethernet record an Ethernet header. Returns the link header
- * length to skip in the record and sets *ethertype, or -1 when the record
- * cannot be converted (counted and skipped).
- */
-static int link_to_eth(int lt, const uint8_t *d, uint32_t len, uint16_t *ethertype)
-{
-	uint32_t af;
-
-	switch (lt) {
-	case DLT_LINUX_SLL:
-		if (len < 16)
-			return -1;
-		*ethertype = (uint16_t)(d[14] << 8 | d[15]);
-		return 16;
-	case DLT_NULL:
-	case DLT_LOOP:
-		if (len < 4)
-			return -1;
-		memcpy(&af, d, 4);
-		if (lt == DLT_LOOP || af > 0xffff)
-			af = __builtin_bswap32(af);
-		/* AF_INET is 2 everywhere; AF_INET6 is 10, 24, 28 or 30 by OS */
-		*ethertype = af == 2 ? 0x0800 : 0x86dd;
-		return 4;
-	default: /* raw IP: the version nibble says which */
-		if (len < 1)
-			return -1;
-		*ethertype = (d[0] >> 4) == 6 ? 0x86dd : 0x0800;
-		return 0;
-	}
-}
-
 /* Read the next record into a free slot. */
 static void read_next(struct pcap_port *pp)
 {
@@ -271,6 +231,7 @@ static void read_next(struct pcap_port *pp)
 	const uint8_t *d;
 	struct pcap_slot *s;
 	uint32_t len;
+	int ret;
 
 	while (!pp->have_next && !pp->eof) {
 		int r = pcap_next_ex(pp->in, &h, &d);
@@ -290,27 +251,12 @@ static void read_next(struct pcap_port *pp)
 		len = RW_MIN(h->caplen, (uint32_t)PCAP_MAX_FRAME);
 		pp->next_slot = pp->free_slots[pp->nfree - 1];
 		s = &pp->slots[pp->next_slot];
-		if (pp->linktype == DLT_EN10MB) {
-			if (slot_reserve(s, RW_MAX(len, 1u)))
-				goto bad;
-			memcpy(s->buf, d, len);
-		} else {
-			uint16_t et;
-			int skip = link_to_eth(pp->linktype, d, len, &et);
-
-			if (skip < 0)
-				goto bad;
-			len -= (uint32_t)skip;
-			if (slot_reserve(s, len + 14))
-				goto bad;
-			memset(s->buf, 0, 12);
-			s->buf[5] = 2;  /* made-up unicast MACs 00:..:02 -> 00:..:01 */
-			s->buf[11] = 1;
-			s->buf[12] = (uint8_t)(et >> 8);
-			s->buf[13] = (uint8_t)et;
-			memcpy(s->buf + 14, d + skip, len);
-			len += 14;
-		}
+		if (slot_reserve(s, len + 64))
+			goto bad;
+		ret = rw_linktype_to_eth(pp->linktype, d, len, s->buf, s->cap);
+		if (ret < 0)
+			goto bad;
+		len = (uint32_t)ret;
 		pp->nfree--;
 		pp->next_len = len;
 		pp->next_ts = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
