@@ -364,19 +364,57 @@ def s06b_rst_in_window():
 
 @scenario
 def s06c_after_rst():
-    """After an in-window RST the connection is over. What later segments
-    get is the closed-state rule of docs/conntrack.md; this scenario says
-    what is certain under every tracker we follow: a new SYN from outside
-    on the same 4-tuple does not open anything (no rule passes it), and
-    the RST itself passed."""
+    """pf's closed-state rules (docs/conntrack.md): an in-window RST moves
+    both peers to TIME_WAIT; the state stays (tcp.closed) and pf's loose
+    branch still passes segments within a window of the old one (stray
+    segments after a close). A new SYN from the initiator on the same
+    4-tuple opens the connection afresh (port reuse)."""
     sc = Script('s06c_after_rst')
     t = TcpConn(sc)
     t.handshake()
     t.exchange()
     t.s('R', seq=t.sseq, label='RST in window')
-    sc.add('outside', eth('outside') / IP(src=S4, dst=C4) /
-           TCP(sport=t.sport, dport=t.cport, flags='S', seq=777777, window=8192),
+    t.c('PA', b'late', label='client data right after the RST (loose closed-state rule)')
+    t.cseq += 100000  # a new incarnation: new ISN
+    t.c('S', label='new SYN from the client on the same 4-tuple (port reuse)')
+    t.sseq += 300000
+    t.s('SA', label='SYN-ACK of the new connection')
+    t.c('A', label='ACK of the new connection')
+    t.c('PA', b'again', label='data on the new connection')
+    t.s('A', label='server ACK on the new connection')
+    return sc
+
+
+@scenario
+def s06d_rst_then_syn_from_outside():
+    """After the connection is reset, a SYN from the server side on the
+    same 4-tuple does not reuse the old state: it is a new inbound
+    connection, and the policy blocks those."""
+    sc = Script('s06d_rst_then_syn_from_outside')
+    t = TcpConn(sc)
+    t.handshake()
+    t.exchange()
+    t.s('R', seq=t.sseq, label='RST in window')
+    sc.add('outside', frame('outside', IP(src=S4, dst=C4) /
+                            TCP(sport=t.sport, dport=t.cport, flags='S', seq=777777, window=8192)),
            False, 'SYN from the server side on the same 4-tuple after the RST')
+    sc.expect_drop('default-block', 1)
+    return sc
+
+
+@scenario
+def s06e_rst_inexact():
+    """A RST inside the window but not at the sender's next sequence number
+    (+-1) is dropped: blind injection must guess the exact number (RFC 5961
+    3.2; src/track/tcp.c window_check). The connection goes on."""
+    sc = Script('s06e_rst_inexact')
+    t = TcpConn(sc)
+    t.handshake()
+    t.exchange()
+    t.s('R', seq=t.sseq + 1000, fwd=False, label='RST 1000 bytes into the window')
+    t.c('PA', b'still here', label='client data after it')
+    t.s('A', label='server ACK after it')
+    sc.expect_drop('tcp-rst-window', 1)
     return sc
 
 
@@ -577,10 +615,9 @@ def s13_malformed():
     sc.add('inside', frame('inside', bytes(badl4)), False, 'UDP checksum wrong')
     sc.expect_drop('ip-checksum', 1)
     sc.expect_drop('tcp-short', 2)
-    sc.expect_drop('ip-ihl', 1)
-    # IHL 15 with 32 bytes of packet: "header past the packet" (ip-ihl) or
-    # "total length shorter than the header" (ip-total-len) both say it
-    sc.expect_drop('ip-ihl|ip-total-len', 2)
+    # IHL 4, and IHL 15 with 32 bytes of packet ("IHL*4 within the frame",
+    # docs/parsing.md)
+    sc.expect_drop('ip-ihl', 2)
     sc.expect_drop('l4-checksum', 1)
     return sc
 
@@ -668,6 +705,7 @@ def parse_frame(data):
         ic = l3[ICMP]
         info.update(proto=1)
         if ic.type in (3, 4, 5, 11, 12):
+            info['icmp_error'] = True
             info['err'] = _quoted_key(bytes(ic.payload), 4)
         else:
             # echo request and reply share the identifier: use it as both
@@ -680,6 +718,7 @@ def parse_frame(data):
             typ, body = nh[1][0], nh[1]
             info.update(proto=58)
             if typ < 128:
+                info['icmp_error'] = True
                 info['err'] = _quoted_key(body[8:], 6)
             else:
                 ident = struct.unpack('!H', body[4:6])[0] if typ in (128, 129) and len(body) >= 6 else 0
@@ -745,6 +784,116 @@ def _quoted_key(q, af):
         return None
 
 
+# TCP flag combinations the parser accepts once PSH, ECE and CWR are set
+# aside (docs/parsing.md: Linux conntrack's tcp_valid_flags[]).
+VALID_TCP_FLAGS = {0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30}
+
+
+def _csum(data):
+    if len(data) % 2:
+        data += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def sanity(e):
+    """The parser's verdict on an Ethernet frame, for the checks real
+    captures run into: None when well formed, else the reason name
+    (docs/parsing.md). Covers truncation against the IP length, the IPv4
+    header checksum, TCP/UDP/ICMP checksums of unfragmented packets and
+    TCP flag combinations; anything subtler is left to the parser tests."""
+    off, et = 12, struct.unpack('!H', e[12:14])[0]
+    for _ in range(2):
+        if et in (0x8100, 0x88a8) and len(e) >= off + 6:
+            off += 4
+            et = struct.unpack('!H', e[off:off + 2])[0]
+    l3 = e[off + 2:]
+    if et == 0x0800:
+        if len(l3) < 20:
+            return 'ip-short'
+        ihl = (l3[0] & 15) * 4
+        tl = struct.unpack('!H', l3[2:4])[0]
+        if ihl < 20 or ihl > len(l3):
+            return 'ip-ihl'
+        if tl < ihl or tl > len(l3):
+            return 'ip-total-len'
+        if _csum(l3[:ihl]) != 0xffff:
+            return 'ip-checksum'
+        pkt, proto = l3[:tl], l3[9]
+        frag = struct.unpack('!H', l3[6:8])[0] & 0x3fff
+        l4 = pkt[ihl:]
+        pseudo = l3[12:20] + struct.pack('!BBH', 0, proto, len(l4))
+        if frag:
+            return None
+    elif et == 0x86dd:
+        if len(l3) < 40:
+            return 'ip6-short'
+        pl = struct.unpack('!H', l3[4:6])[0]
+        if 40 + pl > len(l3):
+            return 'ip6-payload-len'
+        pkt = l3[:40 + pl]
+        r = _ipv6_l4(pkt)
+        if r is None:
+            return 'ip6-ext-short'
+        proto, l4 = r
+        if _has_frag6(pkt):
+            return None
+        if _routing_left(pkt):
+            return None  # the checksum used the final destination (parsing.md)
+        pseudo = pkt[8:40] + struct.pack('!IxxxB', len(l4), proto)
+    else:
+        return None
+    if proto == 6:
+        if len(l4) < 20 or (l4[12] >> 4) * 4 < 20 or (l4[12] >> 4) * 4 > len(l4):
+            return 'tcp-short'
+        if l4[13] & ~0xc8 & 0xff not in VALID_TCP_FLAGS:
+            return 'tcp-flags'
+        if _csum(pseudo + l4) != 0xffff:
+            return 'l4-checksum'
+    elif proto == 17:
+        if len(l4) < 8:
+            return 'udp-short'
+        if struct.unpack('!H', l4[6:8])[0] != 0 or et == 0x86dd:
+            if _csum(pseudo + l4) != 0xffff:
+                return 'l4-checksum'
+    elif proto == 1 and et == 0x0800:
+        if len(l4) < 8:
+            return 'icmp-short'
+        if _csum(l4) != 0xffff:
+            return 'l4-checksum'
+    elif proto == 58 and et == 0x86dd:
+        if len(l4) < 8:
+            return 'icmp-short'
+        if _csum(pseudo + l4) != 0xffff:
+            return 'l4-checksum'
+    return None
+
+
+def _routing_left(pkt):
+    """True when an IPv6 routing header has segments left."""
+    nh, off = pkt[6], 40
+    while nh in (0, 43, 60, 51) and off + 8 <= len(pkt):
+        if nh == 43 and pkt[off + 3] > 0:
+            return True
+        nnh = pkt[off]
+        off += (pkt[off + 1] + 2) * 4 if nh == 51 else (pkt[off + 1] + 1) * 8
+        nh = nnh
+    return False
+
+
+def _has_frag6(pkt):
+    nh, off = pkt[6], 40
+    while nh in (0, 43, 60, 44, 51) and off + 8 <= len(pkt):
+        if nh == 44:
+            return True
+        nnh = pkt[off]
+        off += (pkt[off + 1] + 2) * 4 if nh == 51 else (pkt[off + 1] + 1) * 8
+        nh = nnh
+    return False
+
+
 def flow_key(info):
     """Direction-free key and the (src, sport) end that sent this packet."""
     a = (info['src'], info['sport'])
@@ -762,6 +911,9 @@ def _place(e):
         return ('other',) + tuple(sorted([e[6:12].hex(), e[0:6].hex()])), e[6:12].hex(), None
     if info['kind'] == 'arp':
         return ('arp',) + tuple(sorted([info['src'], info['dst']])), info['src'], info
+    if info.get('icmp_error') and not info.get('err'):
+        # an error quoting nothing usable: on its own, sent from outside
+        return ('icmp-error', info['src'], info['dst']), ('err', info['src']), info
     if info.get('err'):
         # An ICMP error belongs to the flow it quotes and travels towards
         # the quoted packet's sender, i.e. it comes from the other end.
@@ -791,10 +943,13 @@ def split_capture(path):
         placed.append((ts, e, key, sender, info))
         fl = flows.get(key)
         if fl is None:
-            err = bool(info and info.get('err'))
+            err = bool(info and info.get('icmp_error'))
             # a flow first seen through an ICMP error was started by the
-            # host whose packet the error quotes
-            init = (info['err'][1], info['err'][2]) if err else sender
+            # host whose packet the error quotes (or nobody we know)
+            if err:
+                init = (info['err'][1], info['err'][2]) if info['err'] else None
+            else:
+                init = sender
             fl = flows[key] = dict(initiator=init, syn=False, first=i, n=0, error_first=err)
         fl['n'] += 1
         is_syn = bool(info and info.get('flags') is not None and (info['flags'] & 0x12) == 0x02)
@@ -802,14 +957,21 @@ def split_capture(path):
             fl['initiator'], fl['syn'] = sender, True
     sides = {'inside': [], 'outside': []}
     meta = []
+    last = -1
     for i, pl in enumerate(placed):
         if pl is None:
             meta.append(None)
             continue
         ts, e, key, sender, info = pl
+        # The replay orders the two sides by time (ties: inside first);
+        # equal or backward stamps would reorder the capture, so make them
+        # strictly increasing by microseconds.
+        us = max(ts[0] * 10**6 + ts[1], last + 1)
+        last = us
+        ts = divmod(us, 10**6)
         side = 'inside' if sender == flows[key]['initiator'] else 'outside'
         sides[side].append((i, ts, e))
-        meta.append(dict(key=key, side=side, info=info))
+        meta.append(dict(key=key, side=side, info=info, eth=e))
     return dict(linktype=linktype, sides=sides, meta=meta, flows=flows, n=len(frames))
 
 

@@ -79,8 +79,10 @@ def run_ringwall(conf, indir, outdir=None, defines=None, exe=None, timeout=60):
          'in_outside': os.path.join(indir, 'in-outside.pcap'),
          'out_inside': os.path.join(outdir, 'out-inside.pcap'),
          'out_outside': os.path.join(outdir, 'out-outside.pcap'),
-         'logfile': os.path.join(outdir, 'log.pcap')}
+         'logfile': '"%s"' % os.path.join(outdir, 'log.pcap')}
     d.update(defines or {})
+    for side in ('inside', 'outside'):
+        d[side + '_spec'] = '"pcap:%s,out=%s"' % (d['in_' + side], d['out_' + side])
     for k, v in d.items():
         args += ['-D', '%s=%s' % (k, v)]
     for side in ('inside', 'outside'):
@@ -170,7 +172,7 @@ def test_s11c_log_file_written(tmp_path):
     log = os.path.join(str(tmp_path), 'log.pcap')
     assert os.path.exists(log), 'set logfile given, but no %s' % log
     frames = [f for _, f in gen.read_pcap(log)[1]]
-    syns = [e['data'] for e in sc.events if e['label'].startswith('SYN')]
+    syns = [e['data'] for e in sc.events if e['label'] == 'SYN' or e['label'].startswith('SYN to port 23')]
     for s in syns:
         assert s in frames, 'logged packets miss %s' % s.hex()
 
@@ -194,11 +196,20 @@ def real_captures():
 # block in" differs from the simple rule "a flow opened from inside passes
 # whole; nothing else passes". Each with the reason; README.md has the story.
 EXCEPTIONS = {
-    # 'tcp/x.pcap': {7: (False, 'retransmission beyond the window: pf drops it')},
+    'tcp/sv_fw-tcp-stream-out-of-window.pcap': {
+        3: (False, 'client data at seq ISN+100001, 100000 bytes past the 256-byte window'),
+    },
+    'tcp/sv_fw-tcp-ipv6-stream-out-of-window.pcap': {
+        3: (False, 'client data at seq ISN+100001, 100000 bytes past the 256-byte window'),
+    },
+    'tcp/zeek_tcp-rst-inject.pcap': {
+        2: (False, 'injected RST|ACK in SYN_SENT whose ack (= the ISN) does not '
+                   'acknowledge the SYN: RFC 793 3.9 says the client ignores it'),
+    },
 }
 
 
-def model(sp, capture):
+def model(sp, capture, verify_l4=False):
     """Expected verdict per frame index of a split capture under pass-out.
     Returns list of (fwd, why) (None for frames that are not replayed)."""
     exp = []
@@ -208,15 +219,20 @@ def model(sp, capture):
             exp.append(None)
             continue
         key, side, info = m['key'], m['side'], m['info']
-        fl = sp['flows'][key]
+        bad = gen.sanity(m['eth'])
+        if bad and (verify_l4 or bad != 'l4-checksum'):
+            exp.append((False, 'malformed: ' + bad))
+            continue
         if info is None:
             exp.append((False, 'non-IP EtherType, dropped by default'))
             continue
         if info['kind'] == 'arp':
             exp.append((True, 'ARP passes unless an arp rule says otherwise'))
             continue
-        if info.get('err'):
-            if key in tracked:
+        if info.get('icmp_error'):
+            if not info.get('err'):
+                exp.append((False, 'ICMP error without a usable quote'))
+            elif key in tracked:
                 exp.append((True, 'ICMP error quoting a tracked flow'))
             else:
                 exp.append((False, 'ICMP error quoting nothing tracked'))
@@ -289,7 +305,7 @@ def test_s14a_real_pass_out(capture, tmp_path):
     everything else is dropped (exceptions listed in EXCEPTIONS)."""
     sp = gen.split_capture(os.path.join(PCAPS, capture))
     gen.write_split(sp, str(tmp_path))
-    r = run_ringwall('pass-out.conf', str(tmp_path))
+    r = run_ringwall('pass-out-nocsum.conf', str(tmp_path))
     problems = compare_real(sp, r, model(sp, capture), capture)
     assert not problems, capture + ':\n' + '\n'.join(problems) + '\n' + r.where()
 
@@ -334,6 +350,57 @@ def test_s14c_unsolicited_inbound(capture, tmp_path):
     assert r.drops()['default-block'] >= syns, r.where()
 
 
+def split_and_run(capture, tmp_path, conf='pass-out-nocsum.conf'):
+    sp = gen.split_capture(os.path.join(PCAPS, capture))
+    gen.write_split(sp, str(tmp_path))
+    return sp, run_ringwall(conf, str(tmp_path))
+
+
+@pytest.mark.parametrize('capture', ['tcp/sv_fw-tcp-stream-out-of-window.pcap',
+                                     'tcp/sv_fw-tcp-ipv6-stream-out-of-window.pcap'])
+def test_s14d_real_out_of_window(capture, tmp_path):
+    """SYN (win 256), SYN|ACK (win 256), then client data 100000 bytes past
+    the window: the handshake crosses, the data is dropped as tcp-window."""
+    sp, r = split_and_run(capture, tmp_path, conf='pass-out.conf')
+    problems = compare_real(sp, r, model(sp, capture, verify_l4=True), capture)
+    if r.drops()['tcp-window'] != 1:
+        problems.append('drop tcp-window: expected 1, got %d' % r.drops()['tcp-window'])
+    assert not problems, '\n'.join(problems) + '\n' + r.where()
+
+
+def test_s14e_real_rst_inject(tmp_path):
+    """zeek rst-inject-rae: client SYN (ISN x); 0.23 s later a RST|ACK
+    "from the server" with seq 0, ack x (not x+1) and reserved header bits set:
+    an injected reset that does not acknowledge the SYN, which the client
+    ignores (RFC 793 3.9, SYN-SENT). Then the real SYN|ACK, the handshake, 25
+    bytes of data, an ACK, a RST|ACK at the server's exact next seq (a real
+    reset), 150 bytes of client data after it and a second RST.
+    Expected: the injected RST is dropped, the connection opens and carries
+    its data; the real RST passes; the data and RST after it pass by pf's
+    loose closed-state rule (within a window of the closed connection)."""
+    capture = 'tcp/zeek_tcp-rst-inject.pcap'
+    sp, r = split_and_run(capture, tmp_path, conf='pass-out.conf')
+    problems = compare_real(sp, r, model(sp, capture, verify_l4=True), capture)
+    d = r.drops()
+    if d['tcp-rst-window'] + d['tcp-state'] + d['tcp-window'] != 1:
+        problems.append('expected the injected RST counted once as tcp-rst-window (or '
+                        'tcp-state/tcp-window); summary: %s' % dict(d))
+    assert not problems, '\n'.join(problems) + '\n' + r.where()
+
+
+@pytest.mark.parametrize('capture', ['icmp/zeek_icmp-destunreach-no-context.pcap',
+                                     'icmp/zeek_icmp6-destunreach-no-context.pcap'])
+def test_s14f_real_icmp_error_no_context(capture, tmp_path):
+    """A destination unreachable that quotes nothing at all (the ICMP header
+    is the whole packet), arriving from outside: dropped. Nothing is tracked,
+    and there is no quote to look up: icmp-err-nostate or icmp-err-quote."""
+    r, n = replay_all_outside(capture, tmp_path)
+    assert r.rc == 0, r.where()
+    assert r.fwd['inside'] == [], 'the error crossed\n' + r.where()
+    d = r.drops()
+    assert d['icmp-err-nostate'] + d['icmp-err-quote'] == n, r.where()
+
+
 # ---------------------------------------------------------------------------
 # the crash corpus (item 15)
 
@@ -353,9 +420,8 @@ def _replay_one(exe, path, workdir, timeout):
     empty = os.path.join(d, 'in-outside.pcap')
     gen.write_pcap(empty, [])
     args = [exe, 'run', '-c', os.path.join(HERE, 'pass-all.conf'),
-            '-D', 'in_inside=' + path, '-D', 'in_outside=' + empty,
-            '-D', 'out_inside=' + os.path.join(d, 'o-in.pcap'),
-            '-D', 'out_outside=' + os.path.join(d, 'o-out.pcap')]
+            '-D', 'inside_spec="pcap:%s,out=%s"' % (path, os.path.join(d, 'o-in.pcap')),
+            '-D', 'outside_spec="pcap:%s,out=%s"' % (empty, os.path.join(d, 'o-out.pcap'))]
     env = dict(os.environ)
     # distinct exit codes so that a sanitizer report cannot pass for a
     # clean error exit
