@@ -57,10 +57,17 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libringwall.a
 deps:
 	@tools/install-deps.sh
 
+# Plain and sanitizer builds, then every test group; the sanitizer build runs
+# the unit tests and the capture replays. SAN=1 tests the sanitizer build only.
 test: deps
-	$(MAKE) all
+ifeq ($(SAN),1)
+	$(MAKE) all SAN=1
+	RINGWALL=$(CURDIR)/build-san/ringwall RW_TEST_BUILDS=build-san tests/run.sh
+else
+	$(MAKE) all SAN=0
 	$(MAKE) all SAN=1
 	tests/run.sh
+endif
 
 demo: deps
 	$(MAKE) all

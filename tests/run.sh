@@ -66,7 +66,7 @@ check_tests() {
 }
 
 if want unit; then
-	for b in build/tests/test_* build-san/tests/test_*; do
+	for b in $(for d in ${RW_TEST_BUILDS:-build build-san}; do echo $d/tests/test_*; done); do
 		[ -x "$b" ] || continue
 		tap "unit: ${b%%/*}/$(basename "$b")" "$LOGS/$(basename "$b")-${b%%/*}.log" "$b"
 	done
