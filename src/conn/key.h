@@ -128,9 +128,9 @@ static inline unsigned rw_key_make(union rw_key *k, uint8_t af, uint8_t proto,
 	size_t alen = af == RW_AF_INET ? 4 : 16;
 	size_t aoff = af == RW_AF_INET ? 12 : 0;
 
+	*side = 0;
 	if (unlikely(af != RW_AF_INET && af != RW_AF_INET6))
 		return 0;
-	*side = 0;
 	if (rw_ep_cmp(saddr + aoff, sport, daddr + aoff, dport, alen) > 0) {
 		lo_a = daddr, hi_a = saddr;
 		lo_p = dport, hi_p = sport;
@@ -180,6 +180,7 @@ static inline unsigned rw_key_from_pkt(const struct rw_pkt *p, union rw_key *k, 
 {
 	uint16_t sp = 0, dp = 0;
 
+	*side = 0;
 	switch (p->proto) {
 	case RW_PROTO_TCP:
 	case RW_PROTO_UDP:

@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The connection table: random churn checked step by step against a
+ * deliberately naive model (a plain array scanned linearly), no allocation
+ * after creation, exact timeouts, the full-table policy, symmetric keys.
+ */
+#include <sys/resource.h>
+#include "t.h"
+#include "conn/hash.h"
+#include "conn/table.h"
+#include "track/track.h"
+#include "worker/reasons.h"
+
+/* ---- allocation counting: a wrapper over glibc, or ASan's own figure ---- */
+#if defined(__SANITIZE_ADDRESS__)
+#define T_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define T_ASAN 1
+#endif
+#endif
+
+#ifdef T_ASAN
+/* from <sanitizer/allocator_interface.h>, which not every install ships */
+size_t __sanitizer_get_current_allocated_bytes(void);
+static uint64_t heap_mark(void)
+{
+	return __sanitizer_get_current_allocated_bytes();
+}
+#else
+static uint64_t n_allocs;
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+void *malloc(size_t n)
+{
+	n_allocs++;
+	return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+	n_allocs++;
+	return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+	n_allocs++;
+	return __libc_realloc(p, n);
+}
+void *aligned_alloc(size_t a, size_t n)
+{
+	n_allocs++;
+	return __libc_memalign(a, n);
+}
+void free(void *p)
+{
+	__libc_free(p);
+}
+static uint64_t heap_mark(void)
+{
+	return n_allocs;
+}
+#endif
+
+/* xorshift64*: reproducible randomness for the churn */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
+}
+
+static const uint64_t key0[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+
+TEST(siphash_reference_vectors)
+{
+	uint8_t msg[15];
+	for (unsigned i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	/* SipHash-2-4 vectors from the paper's reference code (key 00..0f) */
+	CHECK(rw_siphash_rounds(key0, msg, 0, 2, 4) == 0x726fdb47dd0e0e31ull);
+	CHECK(rw_siphash_rounds(key0, msg, 1, 2, 4) == 0x74f839c593dc67fdull);
+	CHECK(rw_siphash_rounds(key0, msg, 15, 2, 4) == 0xa129ca6149be45e5ull);
+	/* 1-3 is the same construction with fewer rounds: different output */
+	CHECK(rw_siphash13(key0, msg, 15) != rw_siphash_rounds(key0, msg, 15, 2, 4));
+	CHECK(rw_siphash13(key0, msg, 15) == rw_siphash_rounds(key0, msg, 15, 1, 3));
+	/* keyed: another key, another hash */
+	uint64_t k2[2] = {key0[0] ^ 1, key0[1]};
+	CHECK(rw_siphash13(key0, msg, 15) != rw_siphash13(k2, msg, 15));
+}
+
+TEST(tag_match_swar)
+{
+	uint16_t b[8] = {0, 5, 0x8000, 5, 0xffff, 0, 1, 0x0005};
+	CHECK_EQ(rw_ctable_match(b, 5), 0x8a);
+	CHECK_EQ(rw_ctable_match(b, 0), 0x21);
+	CHECK_EQ(rw_ctable_match(b, 0x8000), 0x04);
+	CHECK_EQ(rw_ctable_match(b, 0xffff), 0x10);
+	CHECK_EQ(rw_ctable_match(b, 1), 0x40);
+	CHECK_EQ(rw_ctable_match(b, 7), 0);
+}
+
+/* ---------------- the naive reference model ---------------- */
+
+#define M_CAP 3000       /* count limit */
+#define M_KEYS 9000      /* key universe: three times the capacity */
+#define M_TOS 4
+
+struct m_ent {
+	bool live;
+	uint32_t slot;
+	uint64_t last;
+	uint8_t to;
+	bool solid;
+};
+
+static struct m_ent model[M_KEYS];
+static uint64_t m_live, m_expired, m_evicted, m_refused;
+static const uint64_t m_to_ms[M_TOS] = {2000, 10000, 60000, 600000};
+
+static void mk_key(unsigned i, struct rw_key4 *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr[0] = 0x0a000000u + i;
+	k->addr[1] = 0xc0a80001u;
+	k->port[0] = (uint16_t)(1024 + i % 50000);
+	k->port[1] = 443;
+	k->proto = RW_PROTO_TCP;
+}
+
+static bool m_expired_at(const struct m_ent *e, uint64_t now)
+{
+	return now - e->last >= m_to_ms[e->to] * 1000000u;
+}
+
+static unsigned m_in_bucket(uint32_t b)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < M_KEYS; i++)
+		n += model[i].live && model[i].slot / RW_CT_SLOTS == b;
+	return n;
+}
+
+static void m_kill(unsigned i, uint64_t *counter)
+{
+	model[i].live = false;
+	m_live--;
+	(*counter)++;
+}
+
+/* Mirror of rw_ctable_insert, written the slow obvious way. Returns the
+ * expected victim key index (or -1), and whether it should succeed. */
+static bool m_insert_expect(const uint32_t b[2], uint64_t now, int *victim)
+{
+	*victim = -1;
+	unsigned used = m_in_bucket(b[0]) + m_in_bucket(b[1]);
+	if (used < 2 * RW_CT_SLOTS && m_live < M_CAP)
+		return true;
+	for (unsigned i = 0; i < M_KEYS; i++) {
+		uint32_t kb = model[i].slot / RW_CT_SLOTS;
+		if (model[i].live && (kb == b[0] || kb == b[1]) && m_expired_at(&model[i], now))
+			m_kill(i, &m_expired);
+	}
+	used = m_in_bucket(b[0]) + m_in_bucket(b[1]);
+	if (used < 2 * RW_CT_SLOTS && m_live < M_CAP)
+		return true;
+	uint64_t oldest = UINT64_MAX;
+	for (unsigned i = 0; i < M_KEYS; i++) {
+		uint32_t kb = model[i].slot / RW_CT_SLOTS;
+		if (model[i].live && (kb == b[0] || kb == b[1]) && !model[i].solid &&
+		    model[i].last < oldest) {
+			oldest = model[i].last;
+			*victim = (int)i;
+		}
+	}
+	return *victim >= 0;
+}
+
+static struct rw_conn_ctx ctx;
+static struct rw_ctable tab;
+
+static uint64_t hash_of(unsigned i)
+{
+	struct rw_key4 k;
+	mk_key(i, &k);
+	return rw_siphash13(key0, &k, sizeof(k));
+}
+
+/* Every model key agrees with the table (without reclaiming anything:
+ * compares at a time when nothing is past its timeout... so use find at
+ * time 0, which never expires anything). */
+static unsigned m_compare_all(void)
+{
+	unsigned bad = 0;
+	for (unsigned i = 0; i < M_KEYS; i++) {
+		struct rw_key4 k;
+		mk_key(i, &k);
+		uint32_t s = rw_ctable_find(&tab, &k, hash_of(i), 0, RW_CT_NONE);
+		if (model[i].live ? s != model[i].slot : s != RW_CT_NONE)
+			bad++;
+	}
+	return bad;
+}
+
+TEST(table_churn_against_naive_model)
+{
+	char err[256];
+	uint64_t now = 1000000000ull, inserts = 0, finds = 0, sweeps = 0;
+	unsigned mismatches = 0, slot_errors = 0, hint_errors = 0;
+	struct rusage ru0, ru1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	for (unsigned i = 0; i < M_TOS; i++)
+		ctx.to_ms[i] = m_to_ms[i];
+	ctx.capacity = M_CAP;
+	CHECK_EQ(rw_ctable_init(&tab, &ctx, M_CAP, 64, 16, err, sizeof(err)), 0);
+	CHECK(rw_ctable_nslots(&tab) >= M_CAP);
+
+	memset(model, 0, sizeof(model)); /* touch the model's pages now */
+	uint64_t mark = heap_mark();
+	getrusage(RUSAGE_SELF, &ru0);
+	for (unsigned step = 0; step < 60000; step++) {
+		unsigned i = (unsigned)(rnd() % M_KEYS), op = (unsigned)(rnd() % 100);
+		struct rw_key4 k;
+		uint64_t h = hash_of(i);
+		uint32_t b[2];
+		uint16_t tag;
+
+		now += 1000000u * (1 + rnd() % 3); /* strictly increasing: unique ages */
+		mk_key(i, &k);
+		rw_ctable_where(&tab, h, &b[0], &b[1], &tag);
+		if (op < 50) {
+			/* lookup, lazily reclaiming: the model expires it too */
+			uint32_t hint = (rnd() & 1) ? rw_ctable_probe(&tab, h) : (uint32_t)(rnd() % 5000);
+			uint32_t s = rw_ctable_find(&tab, &k, h, now, hint);
+			bool want = model[i].live && !m_expired_at(&model[i], now);
+			if (model[i].live && !want)
+				m_kill(i, &m_expired);
+			if (want ? s != model[i].slot : s != RW_CT_NONE)
+				hint_errors++;
+			if (want && (rnd() % 3) == 0) { /* a packet refreshes it */
+				model[i].last = now;
+				rw_ctable_conn(&tab, s)->last = now;
+			}
+			finds++;
+		} else if (op < 90) {
+			/* insert when absent (the table requires find first) */
+			uint32_t s = rw_ctable_find(&tab, &k, h, now, RW_CT_NONE);
+			if (model[i].live && m_expired_at(&model[i], now))
+				m_kill(i, &m_expired);
+			if (s != RW_CT_NONE || model[i].live) {
+				mismatches += (s == RW_CT_NONE) != !model[i].live;
+				continue;
+			}
+			int victim;
+			bool ok = m_insert_expect(b, now, &victim);
+			unsigned r = rw_ctable_insert(&tab, &k, h, now, &s);
+			if (!ok) {
+				mismatches += r != RW_DROP_STATE_FULL;
+				m_refused++;
+				continue;
+			}
+			if (r != RW_PASS) {
+				mismatches++;
+				continue;
+			}
+			if (victim >= 0) {
+				slot_errors += s != model[victim].slot;
+				m_kill((unsigned)victim, &m_evicted);
+			}
+			/* the new slot is one of the two buckets and was free */
+			slot_errors += s / RW_CT_SLOTS != b[0] && s / RW_CT_SLOTS != b[1];
+			for (unsigned j = 0; j < M_KEYS; j++)
+				slot_errors += model[j].live && model[j].slot == s;
+			struct rw_conn *c = rw_ctable_conn(&tab, s);
+			c->last = now;
+			c->to = (uint8_t)(rnd() % M_TOS);
+			c->flags = (rnd() % 3 == 0) ? RW_CF_SOLID : 0;
+			model[i] = (struct m_ent){true, s, now, c->to, !!(c->flags & RW_CF_SOLID)};
+			m_live++;
+			inserts++;
+		} else if (op < 95) {
+			/* bounded sweep from a random slot */
+			uint64_t from = rnd() % rw_ctable_nslots(&tab), n = rnd() % 64;
+			rw_ctable_sweep(&tab, now, from, n);
+			for (unsigned j = 0; j < M_KEYS; j++)
+				if (model[j].live && model[j].slot >= from && model[j].slot < from + n &&
+				    m_expired_at(&model[j], now))
+					m_kill(j, &m_expired);
+			sweeps++;
+		} else if (model[i].live) {
+			/* an explicit removal (closed connection) */
+			uint32_t s = rw_ctable_find(&tab, &k, h, now, RW_CT_NONE);
+			if (m_expired_at(&model[i], now)) {
+				m_kill(i, &m_expired);
+				mismatches += s != RW_CT_NONE;
+			} else if (s != model[i].slot) {
+				mismatches++;
+			} else {
+				uint64_t dummy = 0;
+				rw_ctable_remove(&tab, s);
+				m_kill(i, &dummy);
+			}
+		}
+		if (step % 5000 == 4999)
+			mismatches += m_compare_all();
+		/* the counters agree at every step */
+		if (ctx.live != m_live || tab.live != m_live || ctx.expired != m_expired ||
+		    ctx.evicted != m_evicted || ctx.refused != m_refused)
+			mismatches++;
+	}
+	getrusage(RUSAGE_SELF, &ru1);
+	CHECK_EQ(heap_mark(), mark); /* not one allocation on the hot path */
+#ifndef T_ASAN
+	/* pages were touched at creation: churn faults in nothing new */
+	CHECK(ru1.ru_minflt - ru0.ru_minflt < 4);
+#endif
+	CHECK_EQ(mismatches, 0);
+	CHECK_EQ(slot_errors, 0);
+	CHECK_EQ(hint_errors, 0);
+	/* the run exercised every path */
+	CHECK(inserts > 10000);
+	CHECK(finds > 10000 && sweeps > 1000);
+	CHECK(m_expired > 1000);
+	CHECK(m_evicted > 10);
+	CHECK(m_refused > 0);
+	CHECK(ctx.live <= M_CAP);
+	printf("# churn: %llu inserts, %llu expired, %llu evicted, %llu refused, live %llu\n",
+	       (unsigned long long)inserts, (unsigned long long)m_expired,
+	       (unsigned long long)m_evicted, (unsigned long long)m_refused,
+	       (unsigned long long)m_live);
+	rw_ctable_flush(&tab);
+	CHECK_EQ(ctx.live, 0);
+	CHECK_EQ(m_compare_all() , m_live);
+	rw_ctable_fini(&tab);
+}
+
+/* ---------------- through rw_state: packets ---------------- */
+
+static struct rw_state *mk_state(uint64_t cap, uint32_t astart, uint32_t aend)
+{
+	struct rw_state_opts o = {.capacity = cap, .adaptive_start = astart, .adaptive_end = aend};
+	char err[256];
+	for (unsigned i = 0; i < RW_TO_MAX; i++)
+		o.timeouts[i] = 10 + i; /* distinct, so a wrong index shows */
+	o.hash_key[0] = 0x1234, o.hash_key[1] = 0x5678;
+	struct rw_state *s = rw_state_create_shard(&o, err, sizeof(err));
+	if (!s)
+		printf("# %s\n", err);
+	return s;
+}
+
+static void v4(uint8_t a[16], uint32_t ip)
+{
+	memset(a, 0, 16);
+	a[10] = a[11] = 0xff;
+	a[12] = (uint8_t)(ip >> 24), a[13] = (uint8_t)(ip >> 16);
+	a[14] = (uint8_t)(ip >> 8), a[15] = (uint8_t)ip;
+}
+
+static struct rw_pkt udp4(uint32_t sip, uint16_t sp, uint32_t dip, uint16_t dp)
+{
+	struct rw_pkt p = {.af = RW_AF_INET, .proto = RW_PROTO_UDP, .flags = RW_PKT_L4,
+			   .sport = sp, .dport = dp};
+	v4(p.saddr, sip);
+	v4(p.daddr, dip);
+	return p;
+}
+
+static struct rw_pkt udp6(uint8_t last_s, uint16_t sp, uint8_t last_d, uint16_t dp)
+{
+	struct rw_pkt p = {.af = RW_AF_INET6, .proto = RW_PROTO_UDP, .flags = RW_PKT_L4,
+			   .sport = sp, .dport = dp};
+	p.saddr[0] = p.daddr[0] = 0x20, p.saddr[1] = p.daddr[1] = 0x01;
+	p.saddr[15] = last_s, p.daddr[15] = last_d;
+	return p;
+}
+
+static struct rw_pkt rev(struct rw_pkt p)
+{
+	struct rw_pkt r = p;
+	memcpy(r.saddr, p.daddr, 16);
+	memcpy(r.daddr, p.saddr, 16);
+	r.sport = p.dport, r.dport = p.sport;
+	return r;
+}
+
+static int track(struct rw_state *s, struct rw_pkt p, uint64_t now)
+{
+	uint32_t rule = 0;
+	unsigned reason = 0;
+	return rw_state_track(s, &p, now, &rule, &reason);
+}
+
+#define SEC 1000000000ull
+
+TEST(symmetric_keys_and_hash_both_families)
+{
+	struct rw_state *s = mk_state(1000, 0, 0);
+	struct rw_pkt a = udp4(0x0a000001, 5000, 0xc0a80101, 53);
+	struct rw_pkt b = rev(a);
+	union rw_key ka, kb;
+	unsigned sa, sb;
+
+	CHECK_EQ(rw_key_from_pkt(&a, &ka, &sa), 16);
+	CHECK_EQ(rw_key_from_pkt(&b, &kb, &sb), 16);
+	CHECK(memcmp(&ka, &kb, sizeof(ka)) == 0);
+	CHECK(sa != sb);
+	CHECK(rw_siphash13(key0, &ka, 16) == rw_siphash13(key0, &kb, 16));
+	/* same ports, addresses swapped the other way round still agree */
+	struct rw_pkt c = udp4(0xc0a80101, 5000, 0x0a000001, 53);
+	union rw_key kc;
+	unsigned sc;
+	rw_key_from_pkt(&c, &kc, &sc);
+	CHECK(memcmp(&ka, &kc, sizeof(ka)) != 0);
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ(rw_state_create(s, &a, 7, SEC), RW_PASS);
+	uint32_t rule = 0;
+	unsigned reason = 0;
+	CHECK_EQ(rw_state_track(s, &b, SEC + 1, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(rule, 7);
+	CHECK_EQ(track(s, a, SEC + 2), RW_TRACK_PASS);
+	CHECK_EQ(track(s, c, SEC + 2), RW_TRACK_MISS);
+
+	struct rw_pkt a6 = udp6(1, 4000, 2, 53), b6 = rev(a6);
+	CHECK_EQ(rw_state_create(s, &a6, 9, SEC), RW_PASS);
+	/* through the staged path too: prepare, prefetch, track */
+	struct rw_pkt burst[2] = {b6, b};
+	struct rw_pkt *pp[2] = {&burst[0], &burst[1]};
+	rw_state_prepare(s, pp, 2);
+	rw_state_prefetch(s, pp, 2);
+	CHECK(burst[0].ct_prep && burst[0].ct_hint != RW_CT_NONE);
+	CHECK_EQ(rw_state_track(s, pp[0], SEC + 3, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(rule, 9);
+	CHECK_EQ(rw_state_track(s, pp[1], SEC + 3, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(rule, 7);
+	CHECK_EQ(burst[0].ct_prep, 0); /* consumed */
+
+	struct rw_state_stats st;
+	rw_state_stats(s, &st);
+	CHECK_EQ(st.current, 2);
+	CHECK_EQ(st.current_v4, 1);
+	CHECK_EQ(st.current_v6, 1);
+	rw_state_destroy(s);
+}
+
+static bool alive(struct rw_state *s, struct rw_pkt p, uint64_t now)
+{
+	union rw_key k;
+	unsigned side, klen = rw_key_from_pkt(&p, &k, &side);
+	return rw_state_lookup(s, &k, klen, now) != NULL;
+}
+
+TEST(timeouts_fire_exactly_lazy_and_swept)
+{
+	struct rw_state *s = mk_state(1000, 0, 0);
+	struct rw_state_stats st;
+	uint32_t to[RW_TO_MAX];
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (unsigned i = 0; i < RW_TO_MAX; i++)
+		to[i] = 100 + i;
+	rw_state_set_timeouts(s, to);
+
+	/* lazy: looked up one ns before the timeout it lives, at it it dies */
+	struct rw_pkt a = udp4(0x0a000001, 1, 0x0a000002, 2);
+	rw_state_create(s, &a, 1, 5 * SEC);
+	CHECK(alive(s, a, 5 * SEC + to[RW_TO_UDP_FIRST] * SEC - 1));
+	CHECK(!alive(s, a, 5 * SEC + to[RW_TO_UDP_FIRST] * SEC));
+	rw_state_stats(s, &st);
+	CHECK_EQ(st.expired, 1);
+	CHECK_EQ(st.current, 0);
+
+	/* swept: a full pass one ns early reclaims nothing, at the time all */
+	for (unsigned i = 0; i < 50; i++) {
+		struct rw_pkt p = udp4(0x0b000000 + i, 1, 0x0a000002, 2);
+		rw_state_create(s, &p, 1, 10 * SEC);
+	}
+	struct rw_pkt o = {.af = RW_AF_INET, .proto = 47}; /* GRE: other.first */
+	v4(o.saddr, 1), v4(o.daddr, 2);
+	rw_state_create(s, &o, 1, 10 * SEC);
+	rw_state_expire(s, 10 * SEC + to[RW_TO_UDP_FIRST] * SEC - 1, 1u << 20);
+	rw_state_stats(s, &st);
+	CHECK_EQ(st.current, 51);
+	rw_state_expire(s, 10 * SEC + to[RW_TO_UDP_FIRST] * SEC, 1u << 20);
+	rw_state_stats(s, &st);
+	CHECK_EQ(st.current, 1);
+	CHECK_EQ(st.expired, 51);
+	CHECK(alive(s, o, 10 * SEC + to[RW_TO_OTHER_FIRST] * SEC - 1));
+	CHECK(!alive(s, o, 10 * SEC + to[RW_TO_OTHER_FIRST] * SEC));
+
+	/* a small budget advances a cursor: enough calls cover the table */
+	for (unsigned i = 0; i < 20; i++) {
+		struct rw_pkt p = udp4(0x0c000000 + i, 1, 0x0a000002, 2);
+		rw_state_create(s, &p, 1, 20 * SEC);
+	}
+	uint64_t t = 20 * SEC + to[RW_TO_UDP_FIRST] * SEC;
+	rw_state_expire(s, t, 16);
+	rw_state_stats(s, &st);
+	CHECK(st.current > 0); /* 16 slots cannot hold all 20 */
+	for (unsigned i = 0; i < 2000 && st.current; i++) {
+		rw_state_expire(s, t, 16);
+		rw_state_stats(s, &st);
+	}
+	CHECK_EQ(st.current, 0);
+
+	/* a reload changes the expiry of existing entries */
+	rw_state_create(s, &a, 1, 30 * SEC);
+	to[RW_TO_UDP_FIRST] = 5;
+	rw_state_set_timeouts(s, to);
+	CHECK(!alive(s, a, 35 * SEC));
+	rw_state_destroy(s);
+}
+
+TEST(adaptive_timeouts_scale_like_pf)
+{
+	/* start 10, end 30: with 20 states timeouts are halved */
+	struct rw_state *s = mk_state(1000, 10, 30);
+	uint32_t to[RW_TO_MAX];
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (unsigned i = 0; i < RW_TO_MAX; i++)
+		to[i] = 100;
+	rw_state_set_timeouts(s, to);
+	for (unsigned i = 0; i < 20; i++) {
+		struct rw_pkt p = udp4(0x0b000000 + i, 1, 0x0a000002, 2);
+		rw_state_create(s, &p, 1, SEC);
+	}
+	struct rw_pkt first = udp4(0x0b000000, 1, 0x0a000002, 2);
+	CHECK(alive(s, first, SEC + 50 * SEC - 1));
+	/* now 20 live: 100 s * (30 - 20) / (30 - 10) = 50 s */
+	CHECK(!alive(s, first, SEC + 50 * SEC));
+	/* at or beyond end everything is due at once */
+	for (unsigned i = 20; i < 40; i++) {
+		struct rw_pkt p = udp4(0x0b000000 + i, 1, 0x0a000002, 2);
+		rw_state_create(s, &p, 1, 2 * SEC);
+	}
+	struct rw_pkt last = udp4(0x0b000000 + 39, 1, 0x0a000002, 2);
+	CHECK(!alive(s, last, 2 * SEC));
+	rw_state_destroy(s);
+}
+
+static struct rw_pkt syn4(uint32_t sip, uint16_t sp, uint32_t dip, uint16_t dp, uint8_t fl,
+			  uint32_t seq, uint32_t ack)
+{
+	struct rw_pkt p = {.af = RW_AF_INET, .proto = RW_PROTO_TCP, .flags = RW_PKT_L4,
+			   .sport = sp, .dport = dp, .tcp_flags = fl, .tcp_seq = seq,
+			   .tcp_ack = ack, .tcp_win = 65535, .tcp_wscale = RW_WSCALE_NONE};
+	v4(p.saddr, sip);
+	v4(p.daddr, dip);
+	return p;
+}
+
+static void establish(struct rw_state *s, uint32_t sip, uint16_t sp, uint64_t now)
+{
+	struct rw_pkt a = syn4(sip, sp, 0xc0a80001, 80, RW_TH_SYN, 1000, 0);
+	rw_state_create(s, &a, 1, now);
+	track(s, rev(syn4(sip, sp, 0xc0a80001, 80, RW_TH_SYN | RW_TH_ACK, 5000, 1001)), now);
+	track(s, syn4(sip, sp, 0xc0a80001, 80, RW_TH_ACK, 1001, 5001), now);
+}
+
+static int est_alive;
+static int count_est(const struct rw_conn_info *ci, void *arg)
+{
+	(void)arg;
+	est_alive += strcmp(ci->state, "ESTABLISHED:ESTABLISHED") == 0;
+	return 0;
+}
+
+TEST(full_table_evicts_only_embryonic)
+{
+	enum { CAP = 2000, NEST = 1000 };
+	struct rw_state *s = mk_state(CAP, 0, 0);
+	struct rw_state_stats st;
+	unsigned refused = 0;
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	for (unsigned i = 0; i < NEST; i++)
+		establish(s, 0x0a000000 + i, 1000, SEC);
+	rw_state_walk(s, count_est, NULL);
+	CHECK_EQ(est_alive, NEST);
+	/* embryonic until the count limit */
+	for (unsigned i = 0; i < CAP - NEST; i++) {
+		struct rw_pkt p = syn4(0x0b000000 + i, 2000, 0xc0a80001, 80, RW_TH_SYN, 1, 0);
+		refused += rw_state_create(s, &p, 2, 2 * SEC + i) != RW_PASS;
+	}
+	rw_state_stats(s, &st);
+	/* near the limit a key can find both buckets full: an embryonic
+	 * neighbour goes then, so each SYN is stored, stored by eviction, or
+	 * refused */
+	CHECK_EQ(st.current + refused + st.evicted, CAP);
+	uint64_t ev0 = st.evicted, rf0 = st.refused, room = CAP - st.current;
+	/* a SYN flood: every new SYN pushes out an embryonic one, or is refused
+	 * when its two buckets hold only established connections */
+	unsigned ok = 0;
+	for (unsigned i = 0; i < 5000; i++) {
+		struct rw_pkt p = syn4(0x0c000000 + i, 3000, 0xc0a80001, 80, RW_TH_SYN, 1, 0);
+		unsigned r = rw_state_create(s, &p, 3, 10 * SEC + i);
+		CHECK(r == RW_PASS || r == RW_DROP_STATE_FULL);
+		ok += r == RW_PASS;
+	}
+	rw_state_stats(s, &st);
+	CHECK(st.current <= CAP);
+	CHECK(st.evicted - ev0 > 4000);
+	CHECK_EQ(st.evicted - ev0, ok - room); /* room: free count left by the fill */
+	CHECK_EQ(st.current, CAP);
+	CHECK_EQ(st.refused - rf0, 5000 - ok);
+	est_alive = 0;
+	rw_state_walk(s, count_est, NULL);
+	CHECK_EQ(est_alive, NEST); /* every established connection survived */
+	/* and they still pass traffic */
+	CHECK_EQ(track(s, syn4(0x0a000005, 1000, 0xc0a80001, 80, RW_TH_ACK, 1001, 5001), 11 * SEC),
+		 RW_TRACK_PASS);
+	rw_state_destroy(s);
+
+	/* only established: nothing can be evicted, inserts are refused */
+	s = mk_state(200, 0, 0);
+	if (!s)
+		return;
+	for (unsigned i = 0; i < 200; i++)
+		establish(s, 0x0a000000 + i, 1000, SEC);
+	rw_state_stats(s, &st);
+	uint64_t live = st.current;
+	struct rw_pkt p = syn4(0x0d000000, 1, 0xc0a80001, 80, RW_TH_SYN, 1, 0);
+	unsigned r = rw_state_create(s, &p, 3, 2 * SEC);
+	rw_state_stats(s, &st);
+	if (live == 200) {
+		CHECK_EQ(r, RW_DROP_STATE_FULL);
+		CHECK_EQ(st.refused, 1);
+	}
+	CHECK_EQ(st.evicted, 0);
+	CHECK(st.current <= 200);
+	rw_state_destroy(s);
+}
+
+TEST(bad_options_are_refused)
+{
+	struct rw_state_opts o = {.capacity = 0};
+	char err[128] = "";
+	CHECK(rw_state_create_shard(&o, err, sizeof(err)) == NULL);
+	CHECK(err[0] != 0);
+	o.capacity = 1ull << 40;
+	CHECK(rw_state_create_shard(&o, err, sizeof(err)) == NULL);
+	/* a zero hash key gets a random one rather than running unkeyed */
+	o.capacity = 10;
+	struct rw_state *s = rw_state_create_shard(&o, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s)
+		CHECK(s->hash_key[0] || s->hash_key[1]);
+	rw_state_destroy(s);
+}
