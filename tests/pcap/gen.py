@@ -419,6 +419,19 @@ def s06e_rst_inexact():
 
 
 @scenario
+def s06f_client_aborts_connect():
+    """The client sends a SYN and, before any answer, a RST at its next
+    sequence number (connect() then close()). Both frames arrive back to
+    back on the inside port, so a replay hands them to the worker in one
+    burst: the RST must find the state the SYN created."""
+    sc = Script('s06f_client_aborts_connect')
+    t = TcpConn(sc)
+    t.c('S', label='SYN')
+    t.c('R', label='RST from the client right after its SYN')
+    return sc
+
+
+@scenario
 def s07_icmp_errors():
     sc = Script('s07_icmp_errors')
     q = udp_pair(sc, 'inside', C4, S4, 40001, 5000, b'hello', True, 'UDP datagram from inside')
