@@ -11,6 +11,7 @@ const char *rw_port_basedir;
 static const struct rw_port_ops *const backends[] = {
 	&rw_port_pcap_ops,
 	&rw_port_afpacket_ops,
+	&rw_port_gen_ops,
 #ifdef RW_HAVE_XDP
 	&rw_port_afxdp_ops,
 #endif

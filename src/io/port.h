@@ -87,6 +87,7 @@ extern const char *rw_port_basedir;
 /* Backends, registered in port.c. */
 extern const struct rw_port_ops rw_port_pcap_ops;
 extern const struct rw_port_ops rw_port_afpacket_ops; /* afpacket.c */
+extern const struct rw_port_ops rw_port_gen_ops;      /* gen.c */
 #ifdef RW_HAVE_XDP
 extern const struct rw_port_ops rw_port_afxdp_ops;    /* afxdp.c */
 #endif

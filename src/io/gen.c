@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * gen: an in-memory traffic generator behind the port seam, so that
+ * `ringwall bench` measures the same worker code live ports feed.
+ *
+ *   gen:PROFILE[,flows=N][,zipf=S][,size=B][,new=P][,seed=N]
+ *
+ * PROFILE is established, syn-flood or mixed (src/io/gen.h, docs/bench.md).
+ * Two ports with the same argument are one group (gen.h says which side is
+ * which). A group runs in phases:
+ *
+ *   warm   each queue opens its flows with a real handshake, 32 at a time:
+ *          SYNs on the client port, then the SYN|ACKs on the server port
+ *          (the worker polls the ports in that order, so the SYN has made
+ *          state first), then the ACKs on the client port
+ *   run    after rw_gen_start(): random flows, one burst each way per poll
+ *   stop   nothing more
+ *
+ * Frames are built from per-kind templates whose checksums were summed once
+ * with the variable fields zero; a packet adds its addresses, ports and
+ * sequence numbers to that sum (RFC 1624's incremental update done from the
+ * template). The generator keeps no per-flow state: a flow's segments
+ * repeat its first sequence numbers (zero-length ACKs at 64 bytes, an
+ * in-window retransmission with data at 128 bytes and more), so it costs no
+ * cache miss of its own and the firewall's misses are the only ones.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "gen.h"
+
+/* Frames a queue can have out at once: the worker returns each burst's
+ * frames before its next rx, and it holds at most one burst per port. */
+#define GEN_SLOTS (4 * RW_BURST)
+
+/* Groups open at once (one per pair of ports; a process runs one engine). */
+#define GEN_MAX_GROUPS 8
+
+#define GEN_HDR 54 /* Ethernet + IPv4 + TCP without options */
+
+enum gen_kind { K_SYN, K_SYNACK, K_ACK, K_DATA_CS, K_DATA_SC, K_MAX };
+
+enum gen_phase { PH_WARM = 0, PH_RUN = 1, PH_STOP = 2 };
+
+struct gen_tmpl {
+	uint8_t bytes[64];
+	uint64_t ipsum, tcpsum;   /* sums with addresses, ports, seq, ack zero */
+};
+
+struct gen_queue {
+	uint64_t rng;
+	uint64_t nflows;          /* established flows this queue owns */
+	uint64_t next_new;        /* new flows made so far */
+	uint64_t warm_cur;        /* flows handshaken */
+	uint32_t warm_n;          /* flows in the handshake step under way */
+	uint8_t warm_step;        /* 0 SYN due, 1 SYN|ACK due, 2 ACK due */
+	uint32_t zpos;
+	uint32_t *zseq;           /* Zipf ranks, or NULL for uniform */
+	uint64_t made[2];         /* traffic frames per side since start */
+	uint64_t warm_pkts, bytes, new_flows, tx_pkts, released;
+	uint8_t *buf;             /* GEN_SLOTS frames of stride bytes */
+	uint32_t nfree;
+	uint16_t free[GEN_SLOTS];
+} rw_cache_aligned;
+
+struct gen_group {
+	char arg[256];
+	struct rw_gen_opts o;
+	unsigned nports, nqueues, refs;
+	struct rw_port *port[2];
+	_Atomic int phase;
+	uint64_t limit;           /* traffic frames per side per queue */
+	uint32_t stride;
+	uint16_t payload;         /* data bytes of K_DATA_* segments */
+	unsigned new_thresh;      /* client packet is new when 10 random bits < this */
+	uint8_t sides;            /* bit s: side s sends traffic after start */
+	struct gen_tmpl tmpl[K_MAX];
+	struct gen_queue *q;
+};
+
+static struct gen_group *groups[GEN_MAX_GROUPS];
+
+static const char *const profile_names[] = {"established", "syn-flood", "mixed"};
+
+static int parse_u64(const char *v, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || x < lo || x > hi)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int parse_opt(const char *key, const char *val, struct rw_gen_opts *o)
+{
+	uint64_t x;
+	char *end;
+
+	if (!strcmp(key, "flows")) {
+		if (parse_u64(val, 1, RW_GEN_MAX_FLOWS, &o->flows))
+			return -EINVAL;
+	} else if (!strcmp(key, "zipf")) {
+		o->zipf = strtod(val, &end);
+		if (end == val || *end || !(o->zipf >= 0 && o->zipf <= 10))
+			return -EINVAL;
+	} else if (!strcmp(key, "size")) {
+		if (parse_u64(val, RW_GEN_MIN_FRAME, RW_GEN_MAX_FRAME, &x))
+			return -EINVAL;
+		o->frame_size = (unsigned)x;
+	} else if (!strcmp(key, "new")) {
+		if (parse_u64(val, 0, 100, &x))
+			return -EINVAL;
+		o->new_pct = (unsigned)x;
+	} else if (!strcmp(key, "seed")) {
+		if (parse_u64(val, 0, UINT64_MAX, &o->seed))
+			return -EINVAL;
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int rw_gen_parse(const char *arg, struct rw_gen_opts *o, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL, *tok;
+	size_t i;
+
+	*o = (struct rw_gen_opts){.flows = 1000, .frame_size = 64, .new_pct = 10, .seed = 1};
+	if (strlen(arg) >= sizeof(buf)) {
+		snprintf(err, errlen, "gen: argument too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", arg);
+	tok = strtok_r(buf, ",", &save);
+	for (i = 0; tok && i < RW_ARRAY_SIZE(profile_names); i++)
+		if (!strcmp(tok, profile_names[i]))
+			break;
+	if (!tok || i == RW_ARRAY_SIZE(profile_names)) {
+		snprintf(err, errlen, "gen: unknown profile '%s' (established, syn-flood, mixed)",
+			 tok ? tok : "");
+		return -EINVAL;
+	}
+	o->profile = (unsigned)i;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+		int r;
+
+		if (!eq) {
+			snprintf(err, errlen, "gen: option '%s' needs a value (name=value)", tok);
+			return -EINVAL;
+		}
+		*eq = 0;
+		r = parse_opt(tok, eq + 1, o);
+		if (r == -ENOENT) {
+			snprintf(err, errlen, "gen: unknown option '%s' (flows, zipf, size, new, seed)", tok);
+			return -EINVAL;
+		}
+		if (r) {
+			snprintf(err, errlen, "gen: bad value '%s' for %s", eq + 1, tok);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int gen_check(const char *arg, char *err, size_t errlen)
+{
+	struct rw_gen_opts o;
+
+	return rw_gen_parse(arg, &o, err, errlen);
+}
+
+/* One's-complement sum of the 16-bit words of buf as they lie in memory. */
+static uint64_t sum16(const uint8_t *buf, size_t len)
+{
+	uint64_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint16_t w;
+		memcpy(&w, buf + i, 2);
+		s += w;
+	}
+	return s;
+}
+
+static inline uint16_t fold(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	v = htons(v);
+	memcpy(p, &v, 2);
+}
+
+static void make_tmpl(struct gen_tmpl *t, uint8_t flags, bool to_server, uint16_t payload)
+{
+	uint8_t *b = t->bytes, pseudo[12] = {0};
+	uint16_t ip_len = (uint16_t)(20 + 20 + payload);
+
+	memset(t, 0, sizeof(*t));
+	/* locally administered MACs; the bridge does not look at them */
+	memcpy(b, to_server ? "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01" "\x02\0\0\0\0\x02", 12);
+	put16(b + 12, 0x0800);
+	b[14] = 0x45;
+	put16(b + 16, ip_len);
+	put16(b + 20, 0x4000); /* DF */
+	b[22] = 64;
+	b[23] = 6;
+	b[14 + 20 + 12] = 5 << 4;
+	b[14 + 20 + 13] = flags;
+	put16(b + 14 + 20 + 14, 65535);
+	t->ipsum = sum16(b + 14, 20);
+	pseudo[9] = 6;
+	put16(pseudo + 10, (uint16_t)(20 + payload));
+	t->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
+}
+
+/*
+ * Write flow f's frame of kind k into buf: the template, then the fields
+ * that vary, then both checksums from the template sums.
+ */
+static inline void build(const struct gen_group *g, uint8_t *buf, unsigned k, uint64_t f)
+{
+	const struct gen_tmpl *t = &g->tmpl[k];
+	struct rw_gen_flow fl;
+	uint32_t src, dst, seq, ack, ports;
+	uint16_t sp, dp, c;
+	uint64_t a;
+
+	rw_gen_flow(f, &fl);
+	if (k == K_SYNACK || k == K_DATA_SC) {
+		src = htonl(fl.saddr), dst = htonl(fl.caddr);
+		sp = htons(fl.sport), dp = htons(fl.cport);
+		seq = k == K_SYNACK ? fl.sisn : fl.sisn + 1;
+		ack = fl.cisn + 1;
+	} else {
+		src = htonl(fl.caddr), dst = htonl(fl.saddr);
+		sp = htons(fl.cport), dp = htons(fl.sport);
+		seq = k == K_SYN ? fl.cisn : fl.cisn + 1;
+		ack = k == K_SYN ? 0 : fl.sisn + 1;
+	}
+	seq = htonl(seq), ack = htonl(ack);
+	ports = (uint32_t)sp | (uint32_t)dp << 16;
+	memcpy(buf, t->bytes, 64);
+	memcpy(buf + 26, &src, 4);
+	memcpy(buf + 30, &dst, 4);
+	memcpy(buf + 34, &ports, 4);
+	memcpy(buf + 38, &seq, 4);
+	memcpy(buf + 42, &ack, 4);
+	a = (uint64_t)src + dst;
+	c = fold(t->ipsum + a);
+	memcpy(buf + 24, &c, 2);
+	c = fold(t->tcpsum + a + ports + seq + ack);
+	memcpy(buf + 50, &c, 2);
+}
+
+static inline void take(struct gen_queue *gq, const struct gen_group *g, struct rw_frame *fr)
+{
+	uint16_t s = gq->free[--gq->nfree];
+
+	fr->data = gq->buf + (size_t)s * g->stride;
+	fr->len = g->o.frame_size;
+	fr->ts_ns = 0; /* the worker reads its clock once a burst */
+	fr->handle = s;
+}
+
+/* Warm-up, one step of the handshake of up to a burst of flows. */
+static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned side, unsigned q,
+			   struct rw_frame *f, unsigned max)
+{
+	unsigned k, n;
+
+	if (gq->warm_cur >= gq->nflows)
+		return 0;
+	if (side == 0 && gq->warm_step == 0) {
+		gq->warm_n = (uint32_t)RW_MIN((uint64_t)max, gq->nflows - gq->warm_cur);
+		k = K_SYN;
+		gq->warm_step = g->nports == 2 ? 1 : 2;
+	} else if (side == 1 && gq->warm_step == 1) {
+		k = K_SYNACK;
+		gq->warm_step = 2;
+	} else if (side == 0 && gq->warm_step == 2) {
+		k = K_ACK;
+		gq->warm_step = 0;
+	} else {
+		return 0;
+	}
+	n = RW_MIN(gq->warm_n, max);
+	n = RW_MIN(n, gq->nfree);
+	for (unsigned i = 0; i < n; i++) {
+		take(gq, g, &f[i]);
+		build(g, f[i].data, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
+	}
+	if (k == K_ACK)
+		gq->warm_cur += n;
+	gq->warm_pkts += n;
+	return n;
+}
+
+static inline uint64_t pick(struct gen_queue *gq, uint64_t r)
+{
+	if (gq->zseq) {
+		uint32_t rank = gq->zseq[gq->zpos++ & (RW_GEN_ZSEQ_LEN - 1)];
+		return rank;
+	}
+	return rw_gen_below(r, gq->nflows);
+}
+
+/* Traffic: a burst of one side's packets. */
+static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned side, unsigned q,
+			  struct rw_frame *f, unsigned max)
+{
+	uint64_t left = (g->sides >> side & 1) ? g->limit - gq->made[side] : 0;
+	unsigned n = (unsigned)RW_MIN((uint64_t)RW_MIN(max, gq->nfree), left);
+	unsigned kind = side ? K_DATA_SC : K_DATA_CS;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t r = rw_gen_rand(&gq->rng);
+		uint64_t fid;
+		unsigned k = kind;
+
+		take(gq, g, &f[i]);
+		if (side == 0 && (r >> 54) < g->new_thresh) {
+			/* a new flow: numbered past the established ones */
+			fid = gq->nflows + gq->next_new++;
+			fid = rw_gen_flow_id(fid, q, g->nqueues);
+			k = K_SYN;
+			gq->new_flows++;
+		} else {
+			fid = rw_gen_flow_id(pick(gq, r), q, g->nqueues);
+		}
+		build(g, f[i].data, k, fid);
+		gq->bytes += f[i].len;
+	}
+	gq->made[side] += n;
+	return n;
+}
+
+static unsigned gen_rx(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned max)
+{
+	struct gen_group *g = p->priv;
+	struct gen_queue *gq = &g->q[q];
+	int ph = atomic_load_explicit(&g->phase, memory_order_relaxed);
+
+	if (ph == PH_RUN)
+		return run_burst(g, gq, p->index & 1, q, f, max);
+	if (ph == PH_WARM)
+		return warm_burst(g, gq, p->index & 1, q, f, max);
+	return 0;
+}
+
+static void give_back(struct gen_queue *gq, const struct rw_frame *f, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (likely(f[i].handle < GEN_SLOTS && gq->nfree < GEN_SLOTS))
+			gq->free[gq->nfree++] = (uint16_t)f[i].handle;
+}
+
+static unsigned gen_tx(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n)
+{
+	struct gen_group *g = p->priv;
+
+	g->q[q].tx_pkts += n;
+	give_back(&g->q[q], f, n);
+	return n;
+}
+
+static void gen_release(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n)
+{
+	struct gen_group *g = p->priv;
+
+	g->q[q].released += n;
+	give_back(&g->q[q], f, n);
+}
+
+static bool gen_eof(struct rw_port *p)
+{
+	struct gen_group *g = p->priv;
+
+	return atomic_load(&g->phase) == PH_STOP;
+}
+
+static void free_group(struct gen_group *g)
+{
+	for (unsigned i = 0; g->q && i < g->nqueues; i++) {
+		free(g->q[i].buf);
+		free(g->q[i].zseq);
+	}
+	free(g->q);
+	free(g);
+}
+
+static void gen_close(struct rw_port *p)
+{
+	struct gen_group *g = p->priv;
+
+	if (!g)
+		return;
+	p->priv = NULL;
+	if (--g->refs)
+		return;
+	for (unsigned i = 0; i < GEN_MAX_GROUPS; i++)
+		if (groups[i] == g)
+			groups[i] = NULL;
+	free_group(g);
+}
+
+static int init_queue(struct gen_group *g, unsigned q)
+{
+	struct gen_queue *gq = &g->q[q];
+
+	gq->nflows = rw_gen_queue_flows(g->o.flows, q, g->nqueues);
+	gq->rng = g->o.seed * 0x9e3779b97f4a7c15ull + q + 1;
+	if (g->o.profile == RW_GEN_SYN_FLOOD)
+		gq->warm_cur = gq->nflows; /* nothing to open */
+	gq->buf = aligned_alloc(RW_CACHELINE, (size_t)GEN_SLOTS * g->stride);
+	if (!gq->buf)
+		return -ENOMEM;
+	memset(gq->buf, 0, (size_t)GEN_SLOTS * g->stride);
+	for (unsigned i = 0; i < GEN_SLOTS; i++)
+		gq->free[gq->nfree++] = (uint16_t)(GEN_SLOTS - 1 - i);
+	if (g->o.zipf > 0 && gq->nflows > 0 && g->o.profile != RW_GEN_SYN_FLOOD) {
+		gq->zseq = malloc(RW_GEN_ZSEQ_LEN * sizeof(*gq->zseq));
+		if (!gq->zseq || rw_gen_zipf_fill(gq->zseq, RW_GEN_ZSEQ_LEN, gq->nflows, g->o.zipf,
+						  g->o.seed + q))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct gen_group *new_group(const char *arg, const struct rw_gen_opts *o, unsigned nqueues)
+{
+	struct gen_group *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	snprintf(g->arg, sizeof(g->arg), "%s", arg);
+	g->o = *o;
+	g->nqueues = nqueues;
+	g->limit = UINT64_MAX;
+	g->stride = (RW_MAX(o->frame_size, 64u) + RW_CACHELINE - 1) & ~(RW_CACHELINE - 1u);
+	/* below 128 bytes a segment is a bare ACK and the rest padding */
+	g->payload = (uint16_t)(o->frame_size >= 128 ? o->frame_size - GEN_HDR : 0);
+	switch (o->profile) {
+	case RW_GEN_SYN_FLOOD:
+		g->new_thresh = 1024;
+		g->sides = 1; /* the flood comes from one side; nobody answers */
+		break;
+	case RW_GEN_MIXED:
+		/* new SYNs come from the client side only: twice the share there */
+		g->new_thresh = RW_MIN(1024u, o->new_pct * 2 * 1024 / 100);
+		break;
+	default:
+		g->new_thresh = 0;
+	}
+	if (!g->sides)
+		g->sides = 3;
+	make_tmpl(&g->tmpl[K_SYN], 0x02, true, 0);
+	make_tmpl(&g->tmpl[K_SYNACK], 0x12, false, 0);
+	make_tmpl(&g->tmpl[K_ACK], 0x10, true, 0);
+	/* data is pushed (PSH|ACK); without data a segment is a plain ACK */
+	make_tmpl(&g->tmpl[K_DATA_CS], g->payload ? 0x18 : 0x10, true, g->payload);
+	make_tmpl(&g->tmpl[K_DATA_SC], g->payload ? 0x18 : 0x10, false, g->payload);
+	g->q = aligned_alloc(RW_CACHELINE, nqueues * sizeof(*g->q));
+	if (!g->q) {
+		free(g);
+		return NULL;
+	}
+	memset(g->q, 0, nqueues * sizeof(*g->q));
+	for (unsigned i = 0; i < nqueues; i++) {
+		if (init_queue(g, i)) {
+			free_group(g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
+/* The open group p joins: same argument, same queues, its side free. */
+static struct gen_group *find_group(const char *arg, unsigned side, unsigned nqueues)
+{
+	for (unsigned i = 0; i < GEN_MAX_GROUPS; i++) {
+		struct gen_group *g = groups[i];
+
+		if (g && !strcmp(g->arg, arg) && g->nqueues == nqueues && !g->port[side])
+			return g;
+	}
+	return NULL;
+}
+
+static int gen_open(struct rw_port *p, const char *arg, unsigned nqueues, char *err, size_t errlen)
+{
+	struct rw_gen_opts o;
+	struct gen_group *g;
+	unsigned side = p->index & 1, slot;
+	int ret = rw_gen_parse(arg, &o, err, errlen);
+
+	if (ret)
+		return ret;
+	if (nqueues == 0 || nqueues > RW_MAX_WORKERS) {
+		snprintf(err, errlen, "gen: %u queues", nqueues);
+		return -EINVAL;
+	}
+	if (o.flows < nqueues && o.profile != RW_GEN_SYN_FLOOD) {
+		snprintf(err, errlen, "gen: fewer flows (%llu) than workers (%u)",
+			 (unsigned long long)o.flows, nqueues);
+		return -EINVAL;
+	}
+	g = find_group(arg, side, nqueues);
+	if (!g) {
+		for (slot = 0; slot < GEN_MAX_GROUPS && groups[slot]; slot++)
+			;
+		if (slot == GEN_MAX_GROUPS) {
+			snprintf(err, errlen, "gen: too many generator ports");
+			return -EMFILE;
+		}
+		g = new_group(arg, &o, nqueues);
+		if (!g) {
+			snprintf(err, errlen, "gen: out of memory");
+			return -ENOMEM;
+		}
+		groups[slot] = g;
+	}
+	g->port[side] = p;
+	g->nports++;
+	g->refs++;
+	p->priv = g;
+	return 0;
+}
+
+bool rw_gen_is(const struct rw_port *p)
+{
+	return p->ops == &rw_port_gen_ops;
+}
+
+bool rw_gen_warm_done(const struct rw_port *p, unsigned q)
+{
+	const struct gen_group *g = p->priv;
+
+	return g->q[q].warm_cur >= g->q[q].nflows;
+}
+
+void rw_gen_start(struct rw_port *p, uint64_t limit)
+{
+	struct gen_group *g = p->priv;
+
+	g->limit = limit;
+	atomic_store(&g->phase, PH_RUN);
+}
+
+void rw_gen_stop(struct rw_port *p)
+{
+	struct gen_group *g = p->priv;
+
+	atomic_store(&g->phase, PH_STOP);
+}
+
+bool rw_gen_queue_done(const struct rw_port *p, unsigned q)
+{
+	const struct gen_group *g = p->priv;
+
+	if (atomic_load_explicit(&g->phase, memory_order_relaxed) == PH_STOP)
+		return true;
+	for (unsigned s = 0; s < 2; s++)
+		if (g->port[s] && (g->sides >> s & 1) && g->q[q].made[s] < g->limit)
+			return false;
+	return true;
+}
+
+void rw_gen_counts(const struct rw_port *p, struct rw_gen_counts *out)
+{
+	const struct gen_group *g = p->priv;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < g->nqueues; i++) {
+		const struct gen_queue *gq = &g->q[i];
+
+		out->warm_pkts += gq->warm_pkts;
+		out->pkts += gq->made[0] + gq->made[1];
+		out->bytes += gq->bytes;
+		out->new_flows += gq->new_flows;
+		out->tx_pkts += gq->tx_pkts;
+		out->released += gq->released;
+	}
+}
+
+const struct rw_port_ops rw_port_gen_ops = {
+	.scheme = "gen",
+	.check = gen_check,
+	.open = gen_open,
+	.rx_burst = gen_rx,
+	.tx_burst = gen_tx,
+	.release = gen_release,
+	.eof = gen_eof,
+	.close = gen_close,
+};
