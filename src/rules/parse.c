@@ -142,7 +142,7 @@ static int parse_macro(struct rw_parser *p)
 
 /* ---- ports ---- */
 
-static int parse_port(struct rw_parser *p)
+static int parse_port_line(struct rw_parser *p)
 {
 	struct rw_config *cfg = p->cfg;
 	struct rw_tok *kw = rw_p_next(p), *name = rw_p_next(p), *spec;
@@ -182,6 +182,14 @@ static int parse_port(struct rw_parser *p)
 	pc->line = kw->line;
 	p->port_col[cfg->nports++] = kw->col;
 	return 0;
+}
+
+static int parse_port(struct rw_parser *p)
+{
+	if (!parse_port_line(p))
+		return 0;
+	p->port_failed = true;
+	return -1;
 }
 
 /* ---- settings ---- */
@@ -586,7 +594,7 @@ static void finish(struct rw_parser *p)
 			cfg->rules[i].in_ports = all;
 	/* No ports at all is allowed: a rules-only file (ringwall classify,
 	 * check of a rule set). Any ports at all make a bridge: two. */
-	if (cfg->nports && cfg->nports != 2) {
+	if (cfg->nports && cfg->nports != 2 && !p->port_failed) {
 		struct rw_tok at = {.line = cfg->ports[cfg->nports - 1].line,
 				    .col = p->port_col[cfg->nports - 1]};
 		rw_p_err(p, &at, "a bridge needs exactly 2 ports, this file declares %u",

@@ -18,6 +18,7 @@ struct rw_parser {
 	struct rw_tok *t;      /* the current line, ending in TK_EOL */
 	size_t i;              /* next token */
 	bool nomem;
+	bool port_failed;      /* a port line had an error */
 
 	unsigned port_col[RW_MAX_PORTS]; /* where each port was declared */
 	struct rw_tok adaptive_tok;      /* the last adaptive.* setting */
