@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "classify/cli.h"
+#include "ctl/ctl.h"
+#include "ctl/privs.h"
 #include "rules/config.h"
 #include "worker/engine.h"
 
@@ -30,6 +32,8 @@ struct common_opts {
 	size_t ndefs;
 	bool json;
 	bool quiet;
+	const char *socket;  /* run -s PATH: control socket */
+	const char *user;    /* run -u USER: user to become after set-up */
 };
 
 static int add_define(struct common_opts *o, char *arg)
@@ -57,13 +61,15 @@ static int parse_common(int argc, char **argv, struct common_opts *o, const char
 		{"define", required_argument, NULL, 'D'},
 		{"json", no_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"socket", required_argument, NULL, 's'},
+		{"user", required_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:D:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:D:qhs:u:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -77,6 +83,12 @@ static int parse_common(int argc, char **argv, struct common_opts *o, const char
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
 			break;
 		case 'h':
 			printf("%s", usage);
@@ -118,28 +130,62 @@ static int cmd_check(int argc, char **argv)
 	return 0;
 }
 
-static void reload(struct rw_engine *e, const struct common_opts *o)
+static void reload(struct rw_ctl *ctl)
 {
-	struct rw_config cfg;
-	char err[512];
+	char msg[8192];
 
-	if (load(o, &cfg)) {
-		fprintf(stderr, "ringwall: reload failed: the configuration has errors; rules unchanged\n");
-		return;
+	rw_ctl_reload(ctl, msg, sizeof(msg));
+	fprintf(stderr, "ringwall: SIGHUP: %s\n", msg);
+}
+
+/* Live mode: the control socket, the privilege drop, then the threads
+ * (in that order: see src/ctl/privs.h), and the signal loop. */
+static int run_live(struct rw_engine *e, const struct common_opts *o, const char *sock)
+{
+	struct rw_ctl_opts co = {
+		.path = sock, .mode = 0600, .config = o->config, .defs = o->defs, .ndefs = o->ndefs,
+	};
+	struct rw_ctl *ctl = NULL;
+	char msg[512] = "";
+	int ret;
+
+	ret = rw_ctl_open(&ctl, e, &co, msg, sizeof(msg));
+	if (ret) {
+		fprintf(stderr, "ringwall: %s\n", msg[0] ? msg : strerror(-ret));
+		return ret;
 	}
-	if (rw_engine_reload(e, &cfg, err, sizeof(err)))
-		fprintf(stderr, "ringwall: reload failed: %s; rules unchanged\n", err);
-	else
-		fprintf(stderr, "ringwall: rules reloaded from %s\n", o->config);
+	ret = rw_privs_drop(o->user, msg, sizeof(msg));
+	fprintf(stderr, "ringwall: %s\n", msg);
+	if (!ret)
+		ret = rw_engine_start(e);
+	if (!ret && rw_ctl_start(ctl))
+		fprintf(stderr, "ringwall: control thread did not start; control socket unserved\n");
+	if (!ret)
+		fprintf(stderr, "ringwall: running: %u workers, ports %s %s, control socket %s\n",
+			e->nworkers, e->ports[0].name, e->ports[1].name, sock);
+	while (!ret && !got_stop && !rw_engine_done(e)) {
+		usleep(20000);
+		if (got_hup) {
+			got_hup = 0;
+			reload(ctl);
+		}
+	}
+	atomic_store(&e->stop, true);
+	rw_ctl_stop(ctl);
+	rw_engine_join(e);
+	/* Shutdown undoes set-up: interface settings, the socket file. */
+	rw_privs_raise_exit();
+	rw_ctl_close(ctl);
+	return ret;
 }
 
 static int cmd_run(int argc, char **argv)
 {
-	static const char usage[] = "usage: ringwall run -c FILE [-D name=value]... [-q]\n";
+	static const char usage[] = "usage: ringwall run -c FILE [-D name=value]... [-s SOCKET] [-u USER] [-q]\n";
 	struct common_opts o = {0};
 	struct rw_engine *e;
 	struct rw_config cfg;
-	char err[512];
+	char err[512], sock[4096];
 	int ret = parse_common(argc, argv, &o, usage);
 	uint64_t t0;
 
@@ -153,6 +199,8 @@ static int cmd_run(int argc, char **argv)
 		rw_config_free(&cfg);
 		return 1;
 	}
+	snprintf(sock, sizeof(sock), "%s",
+		 o.socket ? o.socket : cfg.control_socket ? cfg.control_socket : RW_CTL_DEFAULT_SOCKET);
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return 1;
@@ -169,16 +217,7 @@ static int cmd_run(int argc, char **argv)
 	if (e->offline) {
 		ret = rw_engine_run(e);
 	} else {
-		ret = rw_engine_start(e);
-		while (!ret && !got_stop && !rw_engine_done(e)) {
-			usleep(20000);
-			if (got_hup) {
-				got_hup = 0;
-				reload(e, &o);
-			}
-		}
-		atomic_store(&e->stop, true);
-		rw_engine_join(e);
+		ret = run_live(e, &o, sock);
 	}
 	if (!o.quiet) {
 		double s = (double)(rw_now_ns() - t0) / 1e9;

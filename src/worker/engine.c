@@ -102,6 +102,7 @@ int rw_engine_init(struct rw_engine *e, struct rw_config *cfg, char *err, size_t
 
 	memset(e, 0, sizeof(*e));
 	pthread_mutex_init(&e->log_lock, NULL);
+	pthread_mutex_init(&e->reload_lock, NULL);
 	e->nworkers = cfg->workers ? cfg->workers : 1;
 	e->parse.verify_l4_csum = cfg->verify_l4_csum;
 	if (getrandom(e->hash_key, sizeof(e->hash_key), 0) != sizeof(e->hash_key)) {
@@ -217,16 +218,65 @@ static void wait_quiescent(struct rw_engine *e, uint32_t gen)
 int rw_engine_reload(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen)
 {
 	struct rw_ruleset *rs, *old;
-	uint32_t gen = ++e->next_gen;
+	uint32_t gen;
 
+	pthread_mutex_lock(&e->reload_lock);
+	gen = ++e->next_gen;
 	rs = rw_ruleset_build(cfg, e->nworkers, gen, err, errlen);
-	if (!rs)
+	if (!rs) {
+		pthread_mutex_unlock(&e->reload_lock);
 		return -1;
+	}
 	old = atomic_exchange(&e->rs, rs);
 	wait_quiescent(e, gen);
 	for (unsigned i = 0; i < e->nworkers; i++)
 		rw_state_set_timeouts(e->workers[i].state, rs->cfg.timeouts);
 	rw_ruleset_free(old);
+	pthread_mutex_unlock(&e->reload_lock);
+	return 0;
+}
+
+void rw_worker_serve_call(struct rw_worker *w)
+{
+	struct rw_worker_call *c = atomic_exchange_explicit(&w->call, NULL, memory_order_acquire);
+
+	if (!c)
+		return;
+	c->fn(w, c->arg);
+	atomic_store_explicit(&c->done, true, memory_order_release);
+}
+
+/* Whoever removes the call from the mailbox runs it: the worker (exchange
+ * in rw_worker_serve_call) or, when the worker has parked or timed out,
+ * this thread (compare-exchange back to NULL). So it runs exactly once and
+ * never beside the worker's own use of its shard. */
+int rw_worker_call(struct rw_worker *w, struct rw_worker_call *c, unsigned timeout_ms)
+{
+	struct rw_worker_call *expect = NULL;
+	uint64_t deadline = rw_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	atomic_store(&c->done, false);
+	if (!w->running || atomic_load(&w->seen_gen) == UINT32_MAX) {
+		c->fn(w, c->arg);
+		return 0;
+	}
+	if (!atomic_compare_exchange_strong(&w->call, &expect, c))
+		return -EBUSY;
+	while (!atomic_load_explicit(&c->done, memory_order_acquire)) {
+		bool parked = atomic_load(&w->seen_gen) == UINT32_MAX;
+
+		if (parked || rw_now_ns() > deadline) {
+			expect = c;
+			if (atomic_compare_exchange_strong(&w->call, &expect, NULL)) {
+				if (!parked)
+					return -ETIMEDOUT;
+				c->fn(w, c->arg);
+				return 0;
+			}
+			/* the worker took it: it finishes soon */
+		}
+		usleep(100);
+	}
 	return 0;
 }
 
@@ -248,6 +298,7 @@ void rw_engine_fini(struct rw_engine *e)
 	e->log_dumper = e->log_handle = NULL;
 	rw_ruleset_free(atomic_exchange(&e->rs, NULL));
 	pthread_mutex_destroy(&e->log_lock);
+	pthread_mutex_destroy(&e->reload_lock);
 }
 
 void rw_engine_sum_stats(const struct rw_engine *e, struct rw_worker_stats *out)

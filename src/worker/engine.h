@@ -42,6 +42,16 @@ struct rw_rxq {
 };
 
 struct rw_engine;
+struct rw_worker;
+
+/* A control-plane call that a worker runs on its own thread at the top of
+ * its next poll: only a worker may touch its shard of the connection table
+ * (ringwallctl flush, states). Posted by rw_worker_call() (engine.c). */
+struct rw_worker_call {
+	void (*fn)(struct rw_worker *w, void *arg);
+	void *arg;
+	atomic_bool done;
+};
 
 struct rw_worker {
 	unsigned id;
@@ -56,6 +66,9 @@ struct rw_worker {
 	/* Generation of the rule set this worker is using; reload waits for
 	 * every worker to reach the new one before freeing the old. */
 	_Atomic uint32_t seen_gen rw_cache_aligned;
+	/* Mailbox: one pending control call or NULL; written by the control
+	 * thread, rarely, so the worker's load of it each poll stays cached. */
+	_Atomic(struct rw_worker_call *) call;
 
 	struct rw_worker_stats st rw_cache_aligned;
 
@@ -77,6 +90,10 @@ struct rw_engine {
 	uint64_t hash_key[2];
 	uint64_t start_ns;
 	char config_path[4096];
+
+	/* Serialises reloads (SIGHUP, control socket) and control-plane
+	 * readers of rs: only a reload frees a rule set. */
+	pthread_mutex_t reload_lock;
 
 	/* Packets of "log" rules, as a pcap file (slow path, locked). */
 	pthread_mutex_t log_lock;
@@ -110,6 +127,13 @@ void rw_engine_sum_state(const struct rw_engine *e, struct rw_state_stats *out);
 
 /* The end-of-run summary (ringwall run). */
 void rw_engine_print_summary(const struct rw_engine *e, FILE *f);
+
+/* Run c->fn on worker w's thread (or on the caller's when w is not
+ * running) and wait for it. 0, or -ETIMEDOUT when the worker did not take
+ * the call within timeout_ms (nothing ran then). */
+int rw_worker_call(struct rw_worker *w, struct rw_worker_call *c, unsigned timeout_ms);
+/* The worker's side: run a pending call (engine.c, off the fast path). */
+void rw_worker_serve_call(struct rw_worker *w);
 
 /* Fast path, worker.c. */
 void *rw_worker_main(void *arg);

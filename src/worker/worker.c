@@ -287,6 +287,9 @@ unsigned rw_worker_poll(struct rw_worker *w)
 	const struct rw_ruleset *rs = atomic_load_explicit(&e->rs, memory_order_acquire);
 	unsigned total = 0;
 
+	if (unlikely(atomic_load_explicit(&w->call, memory_order_relaxed)))
+		rw_worker_serve_call(w);
+
 	/* Announce the generation in use before touching the set: a reload
 	 * frees the old set only after every worker has announced the new. */
 	atomic_store_explicit(&w->seen_gen, rs->gen, memory_order_release);
@@ -326,5 +329,8 @@ void *rw_worker_main(void *arg)
 	}
 	/* Parked: a reload must not wait for a worker that has stopped. */
 	atomic_store_explicit(&w->seen_gen, UINT32_MAX, memory_order_release);
+	/* A call posted before we parked still runs here; later ones run on
+	 * the caller's thread (rw_worker_call sees the park). */
+	rw_worker_serve_call(w);
 	return NULL;
 }
