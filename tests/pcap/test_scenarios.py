@@ -558,3 +558,28 @@ def test_s15_corpus_replay_asan(tmp_path):
     exe = exe if os.path.isabs(exe) else os.path.join(REPO, exe)
     files, bad = corpus_replay(exe, tmp_path, timeout=30)
     assert not bad, '%d of %d captures failed:\n' % (len(bad), len(files)) + '\n'.join(sorted(bad))
+
+
+# ---------------------------------------------------------------------------
+# the suite itself
+
+def test_scenarios_can_fail(tmp_path):
+    """Every hand-made scenario must be able to fail: run under a policy that
+    blocks everything, a scenario expecting any frame to cross must fail;
+    under one that passes everything statelessly, a scenario expecting any
+    drop must fail."""
+    silent = []
+    for name, fn in gen.SCENARIOS.items():
+        sc = fn()
+        for conf, needs in (('block-everything.conf', True), ('pass-everything.conf', False)):
+            if not any(e['fwd'] == needs for e in sc.events):
+                continue
+            sc.conf = conf
+            sc.reasons = {}
+            d = tmp_path / ('%s-%s' % (name, conf))
+            try:
+                check_script(sc, d)
+            except AssertionError:
+                continue
+            silent.append('%s passed under %s' % (name, conf))
+    assert not silent, '\n'.join(silent)
