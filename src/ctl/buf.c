@@ -71,6 +71,8 @@ void rw_buf_json_str(struct rw_buf *b, const char *s)
 	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
 		if (*c == '"' || *c == '\\')
 			rw_buf_printf(b, "\\%c", *c);
+		else if (*c == '\n')
+			rw_buf_puts(b, "\\n");
 		else if (*c < 0x20)
 			rw_buf_printf(b, "\\u%04x", *c);
 		else
