@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "classify/cli.h"
 #include "ctl/ctl.h"
 #include "ctl/privs.h"
@@ -254,6 +255,7 @@ static const struct command {
 } commands[] = {
 	{"run", cmd_run, "run -c FILE         run the firewall FILE describes"},
 	{"check", cmd_check, "check -c FILE       validate a configuration (FILE:LINE:COL: errors)"},
+	{"bench", rw_cmd_bench, "bench [--profile P] [--connections N] ...  the worker fed by an in-memory generator"},
 	{"classify", rw_cmd_classify, "classify --rules R --trace T [--bench]  ClassBench first-match lookups"},
 	{"version", cmd_version, "version             print the version"},
 	{"help", cmd_help, "help                this list"},
