@@ -603,8 +603,14 @@ TEST(table_file_errors)
 		fprintf(f, "junk%d\n", i);
 	fclose(f);
 	memset(&d, 0, sizeof(d));
+	buf = NULL;
+	d.out = open_memstream(&buf, &len);
 	CHECK_EQ(rw_config_load(conf, NULL, 0, &c, &d), -1);
+	fclose(d.out);
 	CHECK_EQ(d.errors, 11);
+	snprintf(want, sizeof(want), "%s:10:1: too many errors; the rest is not read\n", tbl);
+	CHECK(buf && strlen(buf) > strlen(want) && !strcmp(buf + strlen(buf) - strlen(want), want));
+	free(buf);
 }
 
 TEST(million_entry_table)
@@ -1195,4 +1201,66 @@ TEST(fixture_bad_conf_matches_expected)
 	CHECK_STR(buf, want);
 	CHECK(d.errors >= 5);
 	free(buf);
+}
+
+/* ---------------------------------------------------------------- robustness */
+
+/*
+ * Random damage to a valid file (bytes flipped, deleted, duplicated,
+ * token characters inserted) must give either a configuration or errors,
+ * never a crash, a leak (ASan builds) or a silent failure.
+ */
+TEST(mutated_input_never_crashes)
+{
+	static const char base[] =
+		"n = \"{ 10.0.0.0/8 !10.1.0.0/16 }\"\n"
+		PORTS
+		"set timeout { tcp.first 5, adaptive.start 10 adaptive.end 20 }\n"
+		"table <t> { 192.0.2.0/24 !192.0.2.128/25 2001:db8::/32 }\n"
+		"pass in on a proto { tcp udp } from $n port { 1:1000 != 22 } to !<t> port 80<>90\n"
+		"pass out on b inet6 proto ipv6-icmp icmp6-type { echoreq 1 code 3 }\n"
+		"block log on ! a proto tcp flags S/SA\n"
+		"block in on b arp\n";
+	static const char noise[] = "{}!,<>=/#\"$\\\n :0a.x-";
+	char text[1024];
+	unsigned seed = 12345, bad = 0, good = 0;
+
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t len = strlen(base);
+		struct rw_config c;
+		int r;
+
+		memcpy(text, base, len + 1);
+		for (int k = 0, n = 1 + (int)(rand_r(&seed) % 4); k < n; k++) {
+			size_t at = (size_t)rand_r(&seed) % len;
+			switch (rand_r(&seed) % 3) {
+			case 0:
+				text[at] = noise[rand_r(&seed) % (sizeof(noise) - 1)];
+				break;
+			case 1:
+				memmove(text + at, text + at + 1, len - at);
+				len--;
+				break;
+			default:
+				if (len + 2 >= sizeof(text))
+					break;
+				memmove(text + at + 1, text + at, len - at + 1);
+				text[at] = noise[rand_r(&seed) % (sizeof(noise) - 1)];
+				len++;
+			}
+		}
+		r = parse(text, &c);
+		CHECK(r == 0 || r == -1);
+		CHECK((r == -1) == (dg.errors > 0));
+		if (r == 0) {
+			good++;
+			rw_config_free(&c);
+		} else {
+			bad++;
+			/* every message has the FILE:LINE:COL: form */
+			CHECK(!strncmp(dg.first, "t.conf:", 7));
+		}
+	}
+	printf("# mutated inputs: %u accepted, %u rejected\n", good, bad);
+	CHECK(bad > 0 && good > 0);
 }
