@@ -318,7 +318,7 @@ static int set_choice(struct rw_parser *p, const char *what, const char *a, cons
 
 static int set_default(struct rw_parser *p)
 {
-	int w;
+	int w = 0;
 
 	if (set_choice(p, "set default", "block", "pass", &w))
 		return -1;
@@ -329,7 +329,7 @@ static int set_default(struct rw_parser *p)
 
 static int set_checksum(struct rw_parser *p)
 {
-	int w;
+	int w = 0;
 
 	if (set_choice(p, "set checksum", "verify", "ignore", &w))
 		return -1;
@@ -339,7 +339,7 @@ static int set_checksum(struct rw_parser *p)
 
 static int set_non_ip(struct rw_parser *p)
 {
-	int w;
+	int w = 0;
 
 	if (set_choice(p, "set non-ip", "pass", "block", &w))
 		return -1;
