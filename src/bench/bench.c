@@ -17,7 +17,7 @@ static const char usage[] =
 	"                      [--connections N] [--capacity N] [--rules FILE]\n"
 	"                      [--frame-size B] [--workers N] [--duration S | --packets N]\n"
 	"                      [--zipf S] [--new PCT] [--seed N] [--interval S]\n"
-	"                      [--reload-every S [--reload-rules FILE]] [--gen-only] [--json]\n";
+	"                      [--reload-every S [--reload-rules FILE]] [--gen-only | --table-only] [--json]\n";
 
 /* A stateful "pass out": the inside may open TCP and UDP connections, and
  * nothing comes in unless it belongs to one. */
@@ -121,6 +121,9 @@ static int set_opt(int c, const char *v, struct bench_opts *o)
 	case 'g':
 		o->gen_only = true;
 		return 0;
+	case 't':
+		o->table_only = true;
+		return 0;
 	case 'j':
 		o->json = true;
 		return 0;
@@ -146,6 +149,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{"reload-rules", required_argument, NULL, 'R'},
 		{"reload-every", required_argument, NULL, 'E'},
 		{"gen-only", no_argument, NULL, 'g'},
+		{"table-only", no_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -171,6 +175,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	}
 	if (o->reload_every > 0 && !o->rules) {
 		fprintf(stderr, "ringwall bench: --reload-every needs --rules FILE\n");
+		return 2;
+	}
+	if (o->table_only && (o->workers > 1 || o->profile != RW_GEN_ESTABLISHED || o->gen_only)) {
+		fprintf(stderr, "ringwall bench: --table-only runs the established profile on one worker\n");
 		return 2;
 	}
 	if (!o->reload_rules)

@@ -17,6 +17,7 @@ int rw_cmd_bench(int argc, char **argv);
 struct bench_opts {
 	unsigned profile;          /* enum rw_gen_profile */
 	bool gen_only;             /* no firewall: the generator's own cost */
+	bool table_only;           /* only the state stages, on descriptors (table.c) */
 	uint64_t conns, capacity;  /* capacity 0: chosen from conns and profile */
 	uint64_t packets;          /* per port per worker; 0 = run for duration */
 	double duration, interval; /* seconds */
@@ -54,6 +55,7 @@ struct bench_result {
 	uint64_t table_bytes;      /* resident bytes the engine mapped */
 	uint64_t capacity;
 	size_t nrules;
+	uint64_t table_pass;       /* --table-only: lookups that found and passed */
 	double intervals[BENCH_MAX_INTERVALS]; /* packets/s in each interval */
 	unsigned nintervals;
 	struct bench_reload reloads[BENCH_MAX_RELOADS];
@@ -62,6 +64,9 @@ struct bench_result {
 
 /* run.c */
 int bench_run(struct rw_engine *e, const struct bench_opts *o, struct bench_result *r);
+
+/* table.c: the state stages alone on worker 0's shard, after warm-up. */
+int bench_table(struct rw_engine *e, const struct bench_opts *o, struct bench_result *r);
 
 /* bench.c: a configuration for o (rules file or built-in) with gen ports. */
 int bench_config(const struct bench_opts *o, const char *rules, struct rw_config *cfg);

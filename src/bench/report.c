@@ -67,6 +67,8 @@ static uint64_t total_pkts(const struct rw_engine *e, const struct bench_result 
 
 static const char *profile_of(const struct bench_opts *o)
 {
+	if (o->table_only)
+		return "table-only";
 	return o->gen_only ? "gen-only" : profile_names[o->profile];
 }
 
@@ -203,6 +205,7 @@ void bench_report_json(const struct rw_engine *e, const struct bench_opts *o,
 	json_drops(f, r, false);
 	fprintf(f, ",\n");
 	json_series(f, r);
+	fprintf(f, "  \"table_pass\": %llu,\n", (unsigned long long)r->table_pass);
 	fprintf(f, "  \"state_hits\": %llu, \"state_misses\": %llu\n}\n",
 		(unsigned long long)(r->st.state_hits - r->warm_st.state_hits),
 		(unsigned long long)(r->st.state_misses - r->warm_st.state_misses));

@@ -300,7 +300,15 @@ int bench_run(struct rw_engine *e, const struct bench_opts *o, struct bench_resu
 	rw_engine_sum_state(e, &r->warm_ss);
 	rw_gen_counts(&e->ports[0], &gc);
 	r->warm_pkts = gc.warm_pkts;
-	if (!ret) {
+	if (!ret && o->table_only) {
+		atomic_store(&x.stop, true);
+		atomic_store(&x.go, true);
+		join_workers(&x, t);
+		pin_self(0);
+		r->w[0].cpu = sched_getcpu();
+		x.t_go = rw_now_ns();
+		ret = bench_table(e, o, r);
+	} else if (!ret) {
 		rw_gen_start(&e->ports[0], o->packets ? o->packets : UINT64_MAX);
 		x.t_go = rw_now_ns();
 		atomic_store(&x.go, true);
