@@ -118,14 +118,17 @@ static void make_key(const struct rw_pkt *p, struct rw_ckey *k)
 	k->tcp_flags = p->proto == RW_PROTO_TCP ? p->tcp_flags : 0;
 }
 
-/* Stage 6-7: the rules decide the packets no connection claimed. */
-static void judge_misses(struct rw_worker *w, const struct rw_ruleset *rs, const uint8_t *miss,
+/* Stage 6-7: the rules decide the packets no connection claimed. Kept out
+ * of line: it runs once per burst with misses, and inlining it into the
+ * one-packet call for late packets buys nothing. */
+static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const struct rw_ruleset *rs, const uint8_t *miss,
 			 unsigned nmiss, unsigned *verdict, uint64_t now)
 {
 	struct rw_ckey keys[RW_BURST];
 	const struct rw_ckey *kp[RW_BURST];
 	int32_t match[RW_BURST];
 
+	kp[0] = &keys[0]; /* gcc cannot see that nmiss >= 1 */
 	for (unsigned j = 0; j < nmiss; j++) {
 		make_key(&w->pkts[miss[j]], &keys[j]);
 		kp[j] = &keys[j];
@@ -229,13 +232,51 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		in->ops->release(in, q, drop, nd);
 }
 
+/* Stage 5 for one packet: track it against its connection. Returns true
+ * on a miss (the rules must decide). */
+static bool track_one(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
+		      unsigned *verdict, uint64_t now)
+{
+	unsigned reason = RW_PASS;
+	uint32_t ref = 0, rule;
+
+	switch (rw_state_track(w->state, &w->pkts[i], now, &ref, &reason)) {
+	case RW_TRACK_PASS:
+		w->st.state_hits++;
+		verdict[i] = RW_PASS;
+		if (rule_ref_current(rs, ref, &rule))
+			count_rule(w, rs, rule, &w->frames[i]);
+		return false;
+	case RW_TRACK_DROP:
+		w->st.state_hits++;
+		verdict[i] = reason;
+		return false;
+	default:
+		w->st.state_misses++;
+		return true;
+	}
+}
+
+/* True when p belongs to the same connection as an earlier miss of this
+ * burst (same symmetric hash): its state may be about to be created. */
+static bool follows_miss(const struct rw_pkt *p, const uint64_t *mhash, unsigned nmh)
+{
+	if (!p->ct_prep)
+		return false;
+	for (unsigned k = 0; k < nmh; k++)
+		if (mhash[k] == p->hash)
+			return true;
+	return false;
+}
+
 static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, struct rw_port *in,
 			      unsigned q, unsigned n)
 {
 	struct rw_pkt *tracked[RW_BURST];
-	uint8_t idx[RW_BURST], miss[RW_BURST];
+	uint8_t idx[RW_BURST], miss[RW_BURST], later[RW_BURST];
+	uint64_t mhash[RW_BURST];
 	unsigned verdict[RW_BURST];
-	unsigned nt = 0, nmiss = 0;
+	unsigned nt = 0, nmiss = 0, nlater = 0, nmh = 0;
 	uint64_t now = w->frames[n - 1].ts_ns ? w->frames[n - 1].ts_ns : rw_now_ns();
 	struct rw_port_stats *pin = &w->st.port[in->index];
 
@@ -251,29 +292,30 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	rw_state_prepare(w->state, tracked, nt);
 	rw_state_prefetch(w->state, tracked, nt);
 
+	/* A packet of a connection whose first packet missed earlier in this
+	 * burst (a SYN and the client's next segment, say) waits until the
+	 * misses have been judged and their state created, then is tracked in
+	 * arrival order: batching must not change a verdict. */
 	for (unsigned j = 0; j < nt; j++) {
-		unsigned i = idx[j], reason = RW_PASS;
-		uint32_t ref = 0, rule;
+		struct rw_pkt *p = tracked[j];
+		bool prep = p->ct_prep;
+		uint64_t h = p->hash;
 
-		switch (rw_state_track(w->state, tracked[j], now, &ref, &reason)) {
-		case RW_TRACK_PASS:
-			w->st.state_hits++;
-			verdict[i] = RW_PASS;
-			if (rule_ref_current(rs, ref, &rule))
-				count_rule(w, rs, rule, &w->frames[i]);
-			break;
-		case RW_TRACK_DROP:
-			w->st.state_hits++;
-			verdict[i] = reason;
-			break;
-		default:
-			w->st.state_misses++;
-			miss[nmiss++] = (uint8_t)i;
-			break;
+		if (unlikely(nmh && follows_miss(p, mhash, nmh))) {
+			later[nlater++] = idx[j];
+			continue;
+		}
+		if (track_one(w, rs, idx[j], verdict, now)) {
+			miss[nmiss++] = idx[j];
+			if (prep)
+				mhash[nmh++] = h;
 		}
 	}
 	if (nmiss)
 		judge_misses(w, rs, miss, nmiss, verdict, now);
+	for (unsigned j = 0; j < nlater; j++)
+		if (track_one(w, rs, later[j], verdict, now))
+			judge_misses(w, rs, &later[j], 1, verdict, now);
 
 	finish_burst(w, in, q, n, verdict);
 	rw_state_expire(w->state, now, EXPIRE_BUDGET_BUSY);
