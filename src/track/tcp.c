@@ -110,6 +110,37 @@ unsigned rw_tcp_open(struct rw_conn *c, const struct rw_pkt *p, uint64_t now)
 }
 
 /*
+ * pf's state creation for a segment that is not a first SYN ("flags any"):
+ * the sender becomes the initiator at seqlo = the end of what it sent, with
+ * one byte of room as after a SYN; the other side is CLOSED until it speaks
+ * (first_from_responder then opens its window from this sender's window).
+ * Unlike pf, both scales are marked unknown with the largest shift: a
+ * connection picked up mid-stream almost always negotiated scaling, and
+ * judging its scaled windows as unscaled would drop its first full window.
+ * The ACK checks stay strict, so nothing can ack data never sent.
+ */
+void rw_tcp_pickup(struct rw_conn *c, const struct rw_pkt *p, uint64_t now)
+{
+	struct rw_peer *src = &c->peer[0], *dst = &c->peer[1];
+	uint32_t data_end, end = seg_end(p, p->tcp_seq, &data_end);
+
+	src->seqlo = end;
+	src->seqhi = end + 1;
+	src->wscale = RW_WS_UNKNOWN | MAX_WINSHIFT;
+	src->max_win = RW_MAX(p->tcp_win, 1);
+	/* a FIN already sent is a close we will not see again */
+	src->state = (p->tcp_flags & RW_TH_FIN) ? RW_TCPS_CLOSING : RW_TCPS_SYN_SENT;
+	dst->seqlo = 0;
+	dst->seqhi = 1;
+	dst->max_win = 1;
+	dst->wscale = RW_WS_UNKNOWN | MAX_WINSHIFT;
+	dst->state = RW_TCPS_CLOSED;
+	c->to = RW_TO_TCP_FIRST;
+	c->last = now;
+	tcp_flags(c);
+}
+
+/*
  * The first segment from the responder sets its side up (pf's "first
  * packet from this end"): window scaling is on only when both SYNs carried
  * the option, and the responder's seqhi starts one initiator window ahead.
@@ -233,8 +264,19 @@ int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct
 		sws = src->wscale & RW_WS_MASK;
 		dws = dst->wscale & RW_WS_MASK;
 	}
-	if (src->state == RW_TCPS_CLOSED)
+	if (src->state == RW_TCPS_CLOSED) {
+		/* RFC 9293 3.10.7.3: in SYN-SENT a RST is acceptable only if it
+		 * acknowledges the SYN; one with any other ack (a blind
+		 * injection) would kill a handshake the endpoints complete */
+		if (unlikely(fl & RW_TH_RST) &&
+		    (!(fl & RW_TH_ACK) || p->tcp_ack != dst->seqlo)) {
+			s->last_check = RW_TCPC_RST_SEQ;
+			s->checks[RW_TCPC_RST_SEQ]++;
+			*reason = RW_DROP_TCP_RST_WINDOW;
+			return RW_TRACK_DROP;
+		}
 		first_from_responder(src, dst, p, &win, &sws, &dws);
+	}
 	end = seg_end(p, seq, &data_end);
 
 	ack = p->tcp_ack;

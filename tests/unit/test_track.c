@@ -215,6 +215,21 @@ TEST(tcp_rst_in_and_out_of_window)
 	CHECK_EQ(tr(s, seg(1, RW_TH_RST | RW_TH_ACK, 0, 1001, 0, 0), SEC), RW_TRACK_PASS);
 	CHECK_STR(state_of(s, syn, SEC), "TIME_WAIT:TIME_WAIT");
 	rw_state_destroy(s);
+
+	/* ...but in SYN-SENT a RST that does not ack the SYN (ack = ISN, not
+	 * ISN+1, or no ACK at all) is an injection: dropped, and the real
+	 * SYN|ACK still opens the connection (zeek_tcp-rst-inject) */
+	s = mk();
+	if (!s)
+		return;
+	rw_state_create(s, &syn, 1, SEC);
+	CHECK_DROP(s, seg(1, RW_TH_RST | RW_TH_ACK, 0, 1000, 0, 0), RW_TCPC_RST_SEQ,
+		   RW_DROP_TCP_RST_WINDOW);
+	CHECK_DROP(s, seg(1, RW_TH_RST, 0, 0, 0, 0), RW_TCPC_RST_SEQ, RW_DROP_TCP_RST_WINDOW);
+	CHECK_EQ(tr(s, seg(1, RW_TH_SYN | RW_TH_ACK, 5000, 1001, 65535, 0), SEC), RW_TRACK_PASS);
+	CHECK_EQ(tr(s, seg(0, RW_TH_ACK, 1001, 5001, 65535, 0), SEC), RW_TRACK_PASS);
+	CHECK_STR(state_of(s, syn, SEC), "ESTABLISHED:ESTABLISHED");
+	rw_state_destroy(s);
 }
 
 /* The entry's expiry is exactly now + the named timeout. */
