@@ -228,6 +228,67 @@ static int set_ports(const struct bench_opts *o, struct rw_config *cfg, const ch
 	return 0;
 }
 
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = cap * 2 + 8192);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+	} while (n);
+	fclose(f);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * A rules file for bench may declare its ports (their specs are replaced)
+ * or not: then its rules may still say "on inside" / "on outside", so a
+ * file that fails alone is read again after the two gen ports. When that
+ * fails too, the file is loaded once more alone, so that the messages
+ * carry its own line numbers.
+ */
+static int load_rules(const struct bench_opts *o, const char *rules, struct rw_config *cfg)
+{
+	struct rw_diag quiet = {0}, loud = {.out = stderr};
+	char spec[256], *body, *text;
+	size_t len;
+	int ret;
+
+	if (!rw_config_load(rules, NULL, 0, cfg, &quiet))
+		return 0;
+	body = read_all(rules);
+	if (!body)
+		return rw_config_load(rules, NULL, 0, cfg, &loud);
+	gen_spec(o, spec, sizeof(spec));
+	len = strlen(body) + 2 * strlen(spec) + 64;
+	text = malloc(len);
+	if (!text) {
+		free(body);
+		return -1;
+	}
+	snprintf(text, len, "port inside \"%s\"\nport outside \"%s\"\n%s", spec, spec, body);
+	free(body);
+	ret = rw_config_parse(rules, text, NULL, 0, cfg, &quiet);
+	free(text);
+	if (ret)
+		ret = rw_config_load(rules, NULL, 0, cfg, &loud);
+	return ret;
+}
+
 int bench_config(const struct bench_opts *o, const char *rules, struct rw_config *cfg)
 {
 	struct rw_diag d = {.out = stderr};
@@ -235,7 +296,7 @@ int bench_config(const struct bench_opts *o, const char *rules, struct rw_config
 	int ret;
 
 	if (rules) {
-		ret = rw_config_load(rules, NULL, 0, cfg, &d);
+		ret = load_rules(o, rules, cfg);
 	} else {
 		gen_spec(o, spec, sizeof(spec));
 		snprintf(text, sizeof(text), "port inside \"%s\"\nport outside \"%s\"\n%s", spec, spec,

@@ -95,8 +95,11 @@ static void *worker_thread(void *arg)
 		while (!rw_gen_warm_done(gp, w->id) && !atomic_load_explicit(&x->stop, memory_order_relaxed))
 			rw_worker_poll(w);
 	atomic_fetch_add(&x->warm, 1);
+	/* Warm-up is over, so a poll receives nothing; gen-only never warms
+	 * up and must not take the handshake frames for traffic. */
 	while (!atomic_load(&x->go))
-		rw_worker_poll(w); /* nothing to receive; keeps announcing the rule set */
+		if (!x->o->gen_only)
+			rw_worker_poll(w);
 	t0 = rw_now_ns();
 	n0 = rx_of(w);
 	for (;;) {

@@ -1,0 +1,172 @@
+#!/bin/bash
+# The connection-table benchmark (issue 4), `make bench`: ringwall bench
+# against DPDK's rte_hash (bench/rte_hash_peer.c, built here from Debian's
+# libdpdk-dev) in one session, since absolute figures drift on a shared
+# machine. Prints a markdown section; --write also puts it into BENCHMARKS.md
+# under "## Connection table (issue 4)" (that section only).
+#
+#   bench/run.sh [--write] [--quick] [--cachegrind] [--reload]
+#
+#   --quick       1,000 and 1,000,000 connections instead of 10,000,000
+#   --cachegrind  also the reduced cachegrind run (docs/bench.md; ~10 min)
+#   --reload      also the 100,000-rule reload run (issue 5 item 5)
+#
+#   RINGWALL=path/to/ringwall   (default build/ringwall)
+#   DURATION=seconds per timed run (default 5)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${RINGWALL:-$root/build/ringwall}
+dur=${DURATION:-5}
+# make bench records: write by default when make runs us
+write=0 quick=0 cg=0 reload=0
+[ -n "${MAKELEVEL:-}" ] && write=1
+for a in "$@"; do
+	case $a in
+	--write) write=1 ;;
+	--quick) quick=1 ;;
+	--cachegrind) cg=1 ;;
+	--reload) reload=1 ;;
+	*) echo "usage: bench/run.sh [--write] [--quick] [--cachegrind] [--reload]" >&2; exit 2 ;;
+	esac
+done
+big=10000000
+[ $quick = 1 ] && big=1000000
+
+[ -x "$bin" ] || { echo "bench/run.sh: no $bin (make first)" >&2; exit 1; }
+pkg-config --exists libdpdk || { echo "bench/run.sh: libdpdk-dev missing (apt-get install libdpdk-dev)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+peer=$root/build/bench/rte_hash_peer
+mkdir -p "$(dirname "$peer")"
+if [ ! -x "$peer" ] || [ "$root/bench/rte_hash_peer.c" -nt "$peer" ] || [ "$root/src/io/gen.h" -nt "$peer" ]; then
+	# shellcheck disable=SC2046
+	cc -O2 -g -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -I"$root/src" "$root/bench/rte_hash_peer.c" \
+		-o "$peer" $(pkg-config --cflags --libs libdpdk) -lm
+fi
+
+# json FILE KEY...: print the values of dotted keys
+json() {
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+out = []
+for k in sys.argv[2:]:
+    v = d
+    for p in k.split("."):
+        v = v[p]
+    out.append(str(v))
+print(" ".join(out))
+PY
+}
+
+run() { # run NAME ARGS...: ringwall bench --json into $tmp/NAME.json
+	local name=$1
+	shift
+	echo "bench: ringwall bench $*" >&2
+	"$bin" bench --json "$@" > "$tmp/$name.json"
+}
+
+peer_run() { # peer_run NAME CONNS PACKETS
+	local mb=$(( $2 / 1000000 * 400 + 512 ))
+	echo "bench: rte_hash_peer --connections $2 --packets $3" >&2
+	"$peer" --no-huge --no-pci -l 0 -m $mb --log-level=error -- --connections "$2" --packets "$3" \
+		> "$tmp/$1.json"
+}
+
+pk=20000000 # per direction, table-only and peer runs
+
+run gen1k --gen-only --connections 1000 --duration "$dur"
+run est1k --connections 1000 --duration "$dur"
+run estbig --connections $big --duration "$dur"
+run estbigz --connections $big --zipf 0.99 --duration "$dur"
+run tab1k --table-only --connections 1000 --packets $pk
+peer_run peer1k 1000 $pk
+run tabbig --table-only --connections $big --packets $pk
+peer_run peerbig $big $pk
+run syn --profile syn-flood --connections 1000000 --duration "$dur"
+run mixed --profile mixed --connections 1000000 --duration "$dur"
+
+out=$tmp/section.md
+python3 - "$tmp" "$big" "$dur" > "$out" <<'PY'
+import json, os, sys, datetime
+t, big, dur = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+J = lambda n: json.load(open(os.path.join(t, n + ".json")))
+g, e1, eb, ez = J("gen1k"), J("est1k"), J("estbig"), J("estbigz")
+t1, tb, p1, pb = J("tab1k"), J("tabbig"), J("peer1k"), J("peerbig")
+syn, mix = J("syn"), J("mixed")
+M = lambda x: "%.2f M" % (x / 1e6)
+ns = lambda d: d["ns_per_packet"]
+gen = ns(g)
+print("Command: `make bench` (runs `bench/run.sh --write`); %s s per timed run, one worker, 64-byte frames." % dur)
+print()
+print("### Whole worker (parse, checksums, state, rules for misses, forward), fed by the in-memory generator")
+print()
+print("| run | connections | packets/s | ns/packet | ns/packet less generator | drops | states live |")
+print("|---|---|---|---|---|---|---|")
+def row(name, d):
+    print("| %s | %s | %s | %.1f | %.1f | %d | %d |" % (name, "{:,}".format(d["connections"]), M(d["pps"]),
+          ns(d), ns(d) - gen, d["drops_total"], d["states"]["live"]))
+print("| gen-only (generator + hand-over, no firewall) | 1,000 | %s | %.1f | - | - | - |" % (M(g["pps"]), gen))
+row("established, uniform", e1)
+row("established, uniform", eb)
+row("established, Zipf 0.99", ez)
+row("syn-flood", syn)
+row("mixed (10% new)", mix)
+print()
+grow = (ns(eb) - gen) / (ns(e1) - gen)
+print("Cost growth from 1,000 to %s connections (generator subtracted): **%.2fx** (target <= 2x)." % ("{:,}".format(big), grow))
+print("Target 20 Mpps on one core: measured **%s** at %s connections (%.0f%% of the target)." % (M(eb["pps"]), "{:,}".format(big), eb["pps"] / 2e7 * 100))
+print()
+print("### Connection table alone against DPDK rte_hash (same keys, same draws, same session)")
+print()
+print("ringwall: `ringwall bench --table-only` (rw_state_prepare / prefetch / track on descriptors: key, SipHash, tags, entry, TCP window tracking). rte_hash: `bench/rte_hash_peer` (16-byte keys, CRC hash, `rte_hash_lookup_bulk` of 32, then a 64-byte record update per hit). Both build their keys per packet from the same flow model (src/io/gen.h).")
+print()
+print("| connections | ringwall ns/packet | rte_hash ns/packet | ratio (rte_hash time / ringwall time) |")
+print("|---|---|---|---|")
+for n, a, b in (("1,000", t1, p1), ("{:,}".format(big), tb, pb)):
+    print("| %s | %.1f | %.1f | %.2fx |" % (n, ns(a), ns(b), ns(b) / ns(a)))
+print()
+m = eb["memory"]
+print("### Memory (%s connections of capacity)" % "{:,}".format(big))
+print()
+print("- IPv4 table: **%.1f B per connection** of capacity (64-byte entry + 2-byte tag, 9/8 slots per connection), %.1f B per live connection; target <= 80 B (64 + 25%%)." % (m["ipv4_bytes_per_connection"], m["ipv4_bytes_per_live"]))
+print("- Everything the shard maps (IPv4 table + the IPv6 table reserved at 1/4 of the capacity, 2 MB pages): %.1f B per connection; resident growth at start %.0f MB." % (m["mapped_bytes_per_connection"], m["resident_growth_bytes"] / 1e6))
+print("- Live states after warm-up: %d of %d requested (%.2f%%); refused inserts: %d." % (eb["states"]["live"], eb["connections"], 100.0 * eb["states"]["live"] / eb["connections"], eb["states"]["refused"]))
+print()
+print("syn-flood (capacity 1,000,000): %d created, %d evicted, %d refused, occupancy %.1f%%. mixed: %d new flows, %d evicted." % (
+    syn["states"]["created"], syn["states"]["evicted"], syn["states"]["refused"], 100 * syn["states"]["occupancy"],
+    mix["generator"]["new_flows"], mix["states"]["evicted"]))
+print()
+print("Machine: %d cores, %s; %s." % (os.cpu_count(), open("/proc/cpuinfo").read().split("model name")[1].split(":")[1].split("\n")[0].strip(), datetime.date.today().isoformat()))
+PY
+
+if [ $cg = 1 ]; then
+	"$root/bench/cachegrind.sh" >> "$out"
+fi
+if [ $reload = 1 ]; then
+	"$root/bench/reload.sh" >> "$out"
+fi
+
+cat "$out"
+if [ $write = 1 ]; then
+	python3 - "$root/BENCHMARKS.md" "$out" <<'PY'
+import sys, re
+path, sec = sys.argv[1], open(sys.argv[2]).read().rstrip() + "\n"
+head = "## Connection table (issue 4)"
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = "# Benchmarks\n"
+start = text.find(head)
+if start < 0:
+    text = text.rstrip() + "\n\n" + head + "\n\n" + sec
+else:
+    nxt = text.find("\n## ", start + len(head))
+    end = len(text) if nxt < 0 else nxt + 1
+    text = text[:start] + head + "\n\n" + sec + ("\n" + text[end:] if nxt >= 0 else "")
+open(path, "w").write(text)
+PY
+	echo "bench: wrote the section into BENCHMARKS.md" >&2
+fi
