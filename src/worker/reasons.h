@@ -48,7 +48,17 @@
 	X(ICMP_UNTRACKED,   "icmp-untracked",   "ICMP reply or message with no matching state") \
 	/* ports */                                                                     \
 	X(NO_EGRESS,        "no-egress",        "no port to forward to")                     \
-	X(TX_FULL,          "tx-full",          "egress ring full")
+	X(TX_FULL,          "tx-full",          "egress ring full")                          \
+	/* reassembly (src/track/frag.c): each ends the whole datagram */             \
+	X(FRAG_OVERLAP,     "frag-overlap",     "fragment overlaps another of its datagram (RFC 5722)") \
+	X(FRAG_DUPLICATE,   "frag-duplicate",   "exact copy of a fragment already held (the copy only)") \
+	X(FRAG_TOO_BIG,     "frag-too-big",     "reassembled datagram would exceed 65,535 bytes") \
+	X(FRAG_TOO_MANY,    "frag-too-many",    "more fragments than one datagram may have") \
+	X(FRAG_NO_MEMORY,   "frag-no-memory",   "reassembly memory full (oldest datagrams evicted)") \
+	X(FRAG_TIMEOUT,     "frag-timeout",     "datagram not complete within the frag timeout") \
+	X(FRAG_EXT_SPLIT,   "frag-ext-split",   "IPv6 header chain not all in the first fragment (RFC 7112)") \
+	X(FRAG_SHORT_FIRST, "frag-short-first", "first fragment too short for the transport header") \
+	X(FRAG_INCONSISTENT, "frag-inconsistent", "fragment lengths contradict the last fragment")
 
 enum rw_drop_reason {
 	RW_PASS = 0,
