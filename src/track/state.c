@@ -217,7 +217,8 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	return RW_TRACK_PASS;
 }
 
-unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now)
+static unsigned create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now,
+		       bool loose)
 {
 	struct rw_ctable *t = table_of(s, p->af);
 	struct rw_conn *c;
@@ -232,9 +233,15 @@ unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, ui
 	klen = rw_key_from_pkt(p, &k, &side);
 	if (!klen)
 		return RW_PASS;
-	if (p->proto == RW_PROTO_TCP &&
-	    unlikely((p->tcp_flags & (RW_TH_SYN | RW_TH_ACK | RW_TH_RST)) != RW_TH_SYN))
-		return RW_DROP_TCP_NO_STATE;
+	bool first_syn = (p->tcp_flags & (RW_TH_SYN | RW_TH_ACK | RW_TH_RST)) == RW_TH_SYN;
+	if (p->proto == RW_PROTO_TCP && !first_syn) {
+		if (unlikely(!loose))
+			return RW_DROP_TCP_NO_STATE;
+		/* a RST ends whatever it belongs to: an entry for it would
+		 * only hold a slot until it expires */
+		if (p->tcp_flags & RW_TH_RST)
+			return RW_PASS;
+	}
 	/* echo replies pass by rule but only a request opens echo state */
 	if (rw_proto_is_icmp(p->proto) && !rw_icmp_is_echo_req(p->proto, p->icmp_type))
 		return RW_PASS;
@@ -247,14 +254,26 @@ unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, ui
 	c = rw_ctable_conn(t, slot);
 	c->rule = rule;
 	c->flags = (side ? RW_CF_INIT_B : 0) | (p->af == RW_AF_INET6 ? RW_CF_V6 : 0);
-	if (p->proto == RW_PROTO_TCP)
+	if (p->proto == RW_PROTO_TCP && first_syn)
 		rw_tcp_open(c, p, now);
+	else if (p->proto == RW_PROTO_TCP)
+		rw_tcp_pickup(c, p, now);
 	else if (rw_proto_is_icmp(p->proto))
 		rw_icmp_open(c, now);
 	else
 		rw_udp_open(c, p->proto, now);
 	c->pkts[0] = 1;
 	return RW_PASS;
+}
+
+unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now)
+{
+	return create(s, p, rule, now, false);
+}
+
+unsigned rw_state_create_loose(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now)
+{
+	return create(s, p, rule, now, true);
 }
 
 void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)

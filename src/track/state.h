@@ -71,6 +71,14 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
  */
 unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now);
 
+/*
+ * The same for a rule written with "flags any" (rw_rule.flags_explicit with
+ * mask 0): a TCP connection may also be picked up from a segment of a
+ * connection already under way, as pf does, with loose windows because its
+ * SYNs (and their window scale) were never seen (docs/conntrack.md).
+ */
+unsigned rw_state_create_loose(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now);
+
 /* Expire up to budget entries; call once per burst. */
 void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget);
 

@@ -71,6 +71,15 @@ enum {
 
 /* TCP (tcp.c). d is the sender's role: 0 initiator, 1 responder. */
 unsigned rw_tcp_open(struct rw_conn *c, const struct rw_pkt *p, uint64_t now);
+
+/*
+ * Mid-stream pick-up (tcp.c): state from a segment that is not a first SYN.
+ * Neither SYN was seen, so neither window scale is known: both peers get
+ * RW_WS_UNKNOWN with the largest shift, which the window checks then use
+ * as they would a negotiated one (loose, as OVS's conntrack-tcp does).
+ */
+#define RW_WS_UNKNOWN 0x40
+void rw_tcp_pickup(struct rw_conn *c, const struct rw_pkt *p, uint64_t now);
 int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
 		 uint64_t now, unsigned *reason);
 bool rw_tcp_quote_ok(const struct rw_conn *c, unsigned d, uint32_t seq);

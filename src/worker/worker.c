@@ -154,7 +154,8 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 			continue;
 		}
 		verdict[i] = r->keep_state
-			? rw_state_create(w->state, &w->pkts[i], rule_ref(rs, (uint32_t)match[j]), now)
+			? (r->flags_explicit && !r->tcp_flags_mask ? rw_state_create_loose /* flags any: pick-up */
+			   : rw_state_create)(w->state, &w->pkts[i], rule_ref(rs, (uint32_t)match[j]), now)
 			: RW_PASS;
 	}
 }
