@@ -159,6 +159,12 @@ static void *reload_thread(void *arg)
 	struct reloader *rl = arg;
 	struct bench_ctx *x = rl->x;
 	uint64_t period = (uint64_t)(x->o->reload_every * 1e9), next = x->t_go + period;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* build the new set on a core no worker uses, when there is one, as
+	 * an operator would run the control plane */
+	if (ncpu > (long)x->e->nworkers)
+		pin_self((unsigned)ncpu - 1);
 
 	pthread_mutex_lock(&rl->lock);
 	for (unsigned i = 1; !rl->quit; i++) {
