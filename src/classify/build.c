@@ -11,30 +11,13 @@
  * of its own tuple, so that later rules of similar shape can share it. This
  * is TupleMerge's idea (Daly, Liu, Torng), done offline.
  */
-#include "tss.h"
+#include "build.h"
 #include "lpm.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef unsigned __int128 u128;
-
-enum { F_SRC, F_DST, F_SP, F_DP, F_PR, F_N };
-
-/* A rule of one family, normalised for the build: addresses as integers of
- * the family's width (32 or 128 bits). */
-struct nrule {
-	u128 slo, shi, dlo, dhi;
-	uint16_t splo, sphi, dplo, dphi;
-	uint8_t proto, pmask;
-	uint16_t in_ports;
-	uint32_t rule;
-	uint8_t len[F_N];
-	bool has_extra;
-	struct tss_extra ex;
-};
 
 /* Masked key of a rule under a table, as the lookup hashes it. */
 struct bkey {
@@ -65,10 +48,7 @@ struct builder {
 	size_t n;
 	struct btable *t;
 	uint32_t nt, capt;
-	unsigned limit; /* rules per bucket before a rule looks elsewhere */
-	unsigned step;  /* address lengths of new tables are multiples of it */
-	bool exact_fallback;
-	unsigned hash_l4;
+	struct tss_knobs k;
 };
 
 static u128 be128(const uint8_t b[16])
@@ -113,9 +93,7 @@ static unsigned lead_ones8(uint8_t m)
 	return (unsigned)__builtin_clz((unsigned)(uint8_t)~m << 24 | 0x800000u);
 }
 
-/* Normalise one crule of family width; false when it can never match (an
- * empty range), so it needs no place. */
-static bool normalise(const struct rw_crule *c, unsigned width, struct nrule *o)
+bool tss_normalise(const struct rw_crule *c, unsigned width, struct nrule *o)
 {
 	u128 slo = be128(c->src_lo), shi = be128(c->src_hi);
 	u128 dlo = be128(c->dst_lo), dhi = be128(c->dst_hi);
@@ -283,15 +261,16 @@ static struct btable *table_find(struct builder *b, const uint8_t len[F_N])
  * rules of similar shape share the table (fewer tables to probe). Ports and
  * protocol are either hashed whole or not at all: ranges rarely share a
  * useful prefix. */
-static void coarsen(const struct builder *b, const uint8_t in[F_N], uint8_t out[F_N])
+void tss_coarsen(const struct tss_knobs *k, unsigned width, const uint8_t in[F_N],
+		 uint8_t out[F_N])
 {
-	unsigned step = b->width == 32 ? b->step : b->step * 4;
+	unsigned step = width == 32 ? k->step : k->step * 4;
 
 	out[F_SRC] = (uint8_t)(in[F_SRC] - in[F_SRC] % step);
 	out[F_DST] = (uint8_t)(in[F_DST] - in[F_DST] % step);
-	out[F_SP] = in[F_SP] == 16 && (b->hash_l4 & 1) ? 16 : 0;
-	out[F_DP] = in[F_DP] == 16 && (b->hash_l4 & 2) ? 16 : 0;
-	out[F_PR] = in[F_PR] == 8 && (b->hash_l4 & 4) ? 8 : 0;
+	out[F_SP] = in[F_SP] == 16 && (k->hash_l4 & 1) ? 16 : 0;
+	out[F_DP] = in[F_DP] == 16 && (k->hash_l4 & 2) ? 16 : 0;
+	out[F_PR] = in[F_PR] == 8 && (k->hash_l4 & 4) ? 8 : 0;
 }
 
 static int place(struct builder *b, uint32_t ri)
@@ -306,15 +285,15 @@ static int place(struct builder *b, uint32_t ri)
 		if (!fits(t, r))
 			continue;
 		masked_key(t, r, &k);
-		if (!t->capkeys || key_find(t, &k, b->width)->count < b->limit)
+		if (!t->capkeys || key_find(t, &k, b->width)->count < b->k.limit)
 			return table_add(b, t, ri, &k);
 	}
 	/* Every table that could take it is full there: a table of its own
 	 * coarse tuple, else of its exact tuple; if even that exists (rules
 	 * identical in every hashed bit), the bucket simply grows. */
-	coarsen(b, r->len, tup);
+	tss_coarsen(&b->k, b->width, r->len, tup);
 	t = table_find(b, tup);
-	if (t && b->exact_fallback) {
+	if (t && b->k.exact_fallback) {
 		memcpy(tup, r->len, F_N);
 		t = table_find(b, tup);
 	}
@@ -326,7 +305,7 @@ static int place(struct builder *b, uint32_t ri)
 	return table_add(b, t, ri, &k);
 }
 
-static void fill_rec4(struct tss_rec4 *o, const struct nrule *r)
+void tss_fill_rec4(struct tss_rec4 *o, const struct nrule *r)
 {
 	o->src_lo = (uint32_t)r->slo, o->src_hi = (uint32_t)r->shi;
 	o->dst_lo = (uint32_t)r->dlo, o->dst_hi = (uint32_t)r->dhi;
@@ -336,7 +315,7 @@ static void fill_rec4(struct tss_rec4 *o, const struct nrule *r)
 	o->rule = r->rule | (r->has_extra ? TSS_EXTRA : 0);
 }
 
-static void fill_rec6(struct tss_rec6 *o, const struct nrule *r)
+void tss_fill_rec6(struct tss_rec6 *o, const struct nrule *r)
 {
 	o->src_lo[0] = (uint64_t)(r->slo >> 64), o->src_lo[1] = (uint64_t)r->slo;
 	o->src_hi[0] = (uint64_t)(r->shi >> 64), o->src_hi[1] = (uint64_t)r->shi;
@@ -348,20 +327,29 @@ static void fill_rec6(struct tss_rec6 *o, const struct nrule *r)
 	o->rule = r->rule | (r->has_extra ? TSS_EXTRA : 0);
 }
 
+void tss_table_masks(struct tss_table *o, const uint8_t len[F_N], unsigned width)
+{
+	u128 sm = mask_of(len[F_SRC], width), dm = mask_of(len[F_DST], width);
+
+	memset(o->smask, 0, sizeof(o->smask));
+	memset(o->dmask, 0, sizeof(o->dmask));
+	if (width == 32) {
+		o->smask[0] = (uint32_t)sm;
+		o->dmask[0] = (uint32_t)dm;
+	} else {
+		words(sm, o->smask);
+		words(dm, o->dmask);
+	}
+	o->pmask = (uint32_t)(mask_of(len[F_SP], 16) << 16 | mask_of(len[F_DP], 16));
+	o->prmask = (uint32_t)mask_of(len[F_PR], 8);
+	o->slen = len[F_SRC], o->dlen = len[F_DST];
+	o->splen = len[F_SP], o->dplen = len[F_DP], o->prlen = len[F_PR];
+}
+
 static void emit_masks(struct tss_table *o, const struct btable *t, unsigned width)
 {
-	if (width == 32) {
-		o->smask[0] = (uint32_t)t->sm;
-		o->dmask[0] = (uint32_t)t->dm;
-	} else {
-		words(t->sm, o->smask);
-		words(t->dm, o->dmask);
-	}
-	o->pmask = t->pm;
-	o->prmask = t->prm;
+	tss_table_masks(o, t->len, width);
 	o->min_rule = t->min_rule;
-	o->slen = t->len[F_SRC], o->dlen = t->len[F_DST];
-	o->splen = t->len[F_SP], o->dplen = t->len[F_DP], o->prlen = t->len[F_PR];
 }
 
 /* Lay one table's rules out bucket by bucket (a counting sort on the slot,
@@ -397,9 +385,9 @@ static int emit_table(struct builder *b, const struct btable *t, struct tss_spac
 		const struct nrule *r = &b->r[t->mem[i]];
 
 		if (b->width == 32)
-			fill_rec4((struct tss_rec4 *)sp->recs + at, r);
+			tss_fill_rec4((struct tss_rec4 *)sp->recs + at, r);
 		else
-			fill_rec6((struct tss_rec6 *)sp->recs + at, r);
+			tss_fill_rec6((struct tss_rec6 *)sp->recs + at, r);
 		if (sp->extra)
 			sp->extra[at] = r->ex;
 	}
@@ -469,24 +457,18 @@ static int cmp_rule(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static int build_space(const struct rw_crule *r, size_t n, uint8_t af, struct tss_space *sp,
-		       size_t *bytes)
+static int build_space(const struct rw_crule *r, size_t n, uint8_t af,
+		       const struct tss_knobs *k, struct tss_space *sp, size_t *bytes)
 {
-	struct builder b = { .width = af == RW_AF_INET ? 32 : 128 };
+	struct builder b = { .width = af == RW_AF_INET ? 32 : 128, .k = *k };
 	bool sorted = true;
 	int err = 0;
 
-	/* Tuning knobs, documented in docs/classifier.md; the defaults are
-	 * what measured best on the ClassBench sets. */
-	b.limit = env_uint("RW_TSS_LIMIT", 64, 1, 1u << 20);
-	b.step = env_uint("RW_TSS_STEP", 12, 1, 32);
-	b.hash_l4 = env_uint("RW_TSS_L4", 0, 0, 7);
-	b.exact_fallback = env_uint("RW_TSS_EXACT", 0, 0, 1);
 	b.r = malloc((n ? n : 1) * sizeof(*b.r));
 	if (unlikely(!b.r))
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].af != af || !normalise(&r[i], b.width, &b.r[b.n]))
+		if (r[i].af != af || !tss_normalise(&r[i], b.width, &b.r[b.n]))
 			continue;
 		if (b.n && b.r[b.n].rule < b.r[b.n - 1].rule)
 			sorted = false;
@@ -502,7 +484,7 @@ static int build_space(const struct rw_crule *r, size_t n, uint8_t af, struct ts
 	return err;
 }
 
-static void space_free(struct tss_space *sp)
+void tss_space_free(struct tss_space *sp)
 {
 	for (uint32_t i = 0; sp->tables && i < sp->ntables; i++)
 		free(sp->tables[i].start);
@@ -515,8 +497,8 @@ void rw_classifier_free(struct rw_classifier *c)
 {
 	if (!c)
 		return;
-	space_free(&c->v4);
-	space_free(&c->v6);
+	tss_space_free(&c->v4);
+	tss_space_free(&c->v6);
 	free(c->lpm_copy);
 	free(c);
 }
@@ -554,8 +536,14 @@ struct rw_classifier *rw_classifier_build(const struct rw_crule *r, size_t n,
 		c->nlpm = ntables;
 		c->bytes += ntables * sizeof(*tables);
 	}
-	if (build_space(r, n, RW_AF_INET, &c->v4, &c->bytes) ||
-	    build_space(r, n, RW_AF_INET6, &c->v6, &c->bytes))
+	/* Tuning knobs, documented in docs/classifier.md; the defaults are
+	 * what measured best on the ClassBench sets. */
+	c->knobs.limit = env_uint("RW_TSS_LIMIT", 64, 1, 1u << 20);
+	c->knobs.step = env_uint("RW_TSS_STEP", 12, 1, 32);
+	c->knobs.hash_l4 = env_uint("RW_TSS_L4", 0, 0, 7);
+	c->knobs.exact_fallback = env_uint("RW_TSS_EXACT", 0, 0, 1);
+	if (build_space(r, n, RW_AF_INET, &c->knobs, &c->v4, &c->bytes) ||
+	    build_space(r, n, RW_AF_INET6, &c->knobs, &c->v6, &c->bytes))
 		goto out_nomem;
 	c->isa = tss_isa_select();
 	return c;
@@ -569,4 +557,16 @@ out_nomem:
 size_t rw_classifier_memory(const struct rw_classifier *c)
 {
 	return c ? c->bytes : 0;
+}
+
+size_t tss_space_bytes(const struct tss_space *sp, unsigned width)
+{
+	size_t recsz = width == 32 ? sizeof(struct tss_rec4) : sizeof(struct tss_rec6);
+	size_t b = (size_t)sp->nrecs * recsz + (size_t)sp->ntables * sizeof(*sp->tables);
+
+	if (sp->extra)
+		b += (size_t)sp->nrecs * sizeof(*sp->extra);
+	for (uint32_t i = 0; i < sp->ntables; i++)
+		b += ((size_t)sp->tables[i].nslots + 1) * sizeof(uint32_t);
+	return b;
 }

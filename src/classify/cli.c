@@ -6,7 +6,10 @@
  * Classifies a ClassBench trace against a ClassBench rule set. Prints, per
  * trace line, the first matching rule's index or -1; with --bench, instead,
  * the build time, the structure's size, the process's peak RSS and the
- * lookup rate in bursts of RW_BURST keys, as the worker calls it.
+ * lookup rate in bursts of RW_BURST keys, as the worker calls it; with
+ * --bench-update N, the time of N single-rule insertions and N removals at
+ * random positions (each a copy of a random rule), and a check that the
+ * answers after every insert-then-remove pair equal the original ones.
  */
 #include "classbench.h"
 #include "cli.h"
@@ -23,6 +26,7 @@ struct cls_opts {
 	const char *rules, *trace, *verify;
 	bool bench, json;
 	double seconds; /* how long --bench measures lookups */
+	unsigned updates; /* --bench-update N */
 };
 
 static double now(void)
@@ -38,6 +42,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ringwall classify --rules FILE --trace FILE [--bench] [--json]\n"
 		   "                         [--verify MATCHFILE] [--isa scalar|avx2|avx512]"
 		   " [--seconds S]\n"
+		   "                         [--bench-update N]\n"
 		   "  FILE may be xz-compressed (*.xz). Prints the first matching rule per\n"
 		   "  trace line (-1: none); --bench prints build time, memory, lookups/s.\n");
 }
@@ -52,6 +57,7 @@ static int parse_opts(int argc, char **argv, struct cls_opts *o)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "bench", no_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "bench-update", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,11 +75,13 @@ static int parse_opts(int argc, char **argv, struct cls_opts *o)
 		case 's': o->seconds = atof(optarg); break;
 		case 'b': o->bench = true; break;
 		case 'j': o->json = true; break;
+		case 'u': o->updates = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
 	}
-	if (!o->rules || !o->trace || optind != argc || !(o->seconds > 0 && o->seconds < 3600)) {
+	if (!o->rules || !o->trace || optind != argc || !(o->seconds > 0 && o->seconds < 3600) ||
+	    o->updates > 1000000) {
 		usage(stderr);
 		return -1;
 	}
@@ -161,6 +169,107 @@ static void print_bench(const struct cls_opts *o, const struct rw_classifier *c,
 	printf("lookups/s:    %.0f (%.2f M)\n", rate, rate / 1e6);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void print_times(const char *what, double *t, unsigned n, bool json)
+{
+	qsort(t, n, sizeof(*t), cmp_double);
+	if (json)
+		printf("\"%s_median_us\": %.1f, \"%s_p99_us\": %.1f, \"%s_max_us\": %.1f", what,
+		       t[n / 2] * 1e6, what, t[n * 99 / 100] * 1e6, what, t[n - 1] * 1e6);
+	else
+		printf("%-8s median %.1f us, p99 %.1f us, max %.1f us (%u edits)\n", what,
+		       t[n / 2] * 1e6, t[n * 99 / 100] * 1e6, t[n - 1] * 1e6, n);
+}
+
+/* One insert at a random position (a copy of a random rule's tuples, as
+ * "rule add before N" would make) and the removal of the same position,
+ * each timed up to the moment the new classifier could be published. */
+static int update_pair(struct rw_classifier **c, const struct rw_crule *r, size_t nr,
+		       double *tins, double *trem)
+{
+	size_t pick = (size_t)rand() % nr, a = pick, b = pick;
+	uint32_t pos = (uint32_t)((size_t)rand() % (r[nr - 1].rule + 1));
+	struct rw_classifier *n;
+	char err[256];
+	double t0;
+
+	while (a > 0 && r[a - 1].rule == r[pick].rule)
+		a--;
+	while (b + 1 < nr && r[b + 1].rule == r[pick].rule)
+		b++;
+	t0 = now();
+	n = rw_classifier_insert(*c, pos, r + a, b - a + 1, err, sizeof(err));
+	*tins = now() - t0;
+	if (!n)
+		goto out_err;
+	rw_classifier_free(*c);
+	*c = n;
+	t0 = now();
+	n = rw_classifier_remove(*c, pos, err, sizeof(err));
+	*trem = now() - t0;
+	if (!n)
+		goto out_err;
+	rw_classifier_free(*c);
+	*c = n;
+	return 0;
+out_err:
+	fprintf(stderr, "ringwall classify: %s\n", err);
+	return -1;
+}
+
+static int bench_update(const struct cls_opts *o, struct rw_classifier **c,
+			const struct rw_crule *r, size_t nr, const struct rw_ckey *k, size_t nk,
+			const int32_t *want)
+{
+	double *ti = calloc(o->updates, sizeof(*ti)), *tr = calloc(o->updates, sizeof(*tr));
+	int32_t *got = malloc((nk ? nk : 1) * sizeof(*got));
+	size_t bad = 0;
+	int rc = -1;
+
+	if (!ti || !tr || !got || !nr) {
+		fprintf(stderr, "ringwall classify: %s\n", nr ? "out of memory" : "no rules");
+		goto out;
+	}
+	srand(1);
+	for (unsigned i = 0; i < o->updates; i++) {
+		if (update_pair(c, r, nr, &ti[i], &tr[i]))
+			goto out;
+		/* A pair must give the original answers back; checking a
+		 * slice of the trace each time keeps the run short. */
+		classify_all(*c, k, RW_MIN(nk, (size_t)4096), got);
+		for (size_t j = 0; j < RW_MIN(nk, (size_t)4096); j++)
+			bad += got[j] != want[j];
+	}
+	classify_all(*c, k, nk, got);
+	for (size_t j = 0; j < nk; j++)
+		bad += got[j] != want[j];
+	if (bad) {
+		fprintf(stderr, "ringwall classify: %zu answers changed after the edits\n", bad);
+		goto out;
+	}
+	if (o->json) {
+		printf("{\"rules\": %zu, ", nr);
+		print_times("insert", ti, o->updates, true);
+		printf(", ");
+		print_times("remove", tr, o->updates, true);
+		printf("}\n");
+	} else {
+		printf("tuples:  %zu\n", nr);
+		print_times("insert", ti, o->updates, false);
+		print_times("remove", tr, o->updates, false);
+	}
+	rc = 0;
+out:
+	free(ti), free(tr), free(got);
+	return rc;
+}
+
 static void print_results(const struct cls_opts *o, const int32_t *res, size_t n)
 {
 	if (o->json)
@@ -210,7 +319,10 @@ int rw_cmd_classify(int argc, char **argv)
 	classify_all(c, keys, nk, res);
 	if (o.verify && verify(o.verify, res, nk))
 		goto out;
-	if (o.bench)
+	if (o.updates) {
+		if (bench_update(&o, &c, rules, nr, keys, nk, res))
+			goto out;
+	} else if (o.bench)
 		print_bench(&o, c, nr, nk, build_s, nk ? measure(c, keys, nk, res, o.seconds) : 0);
 	else
 		print_results(&o, res, nk);

@@ -76,8 +76,18 @@ struct tss_space {
 
 enum tss_isa { TSS_ISA_SCALAR, TSS_ISA_AVX2, TSS_ISA_AVX512 };
 
+/* Layout knobs (docs/classifier.md), read once at build and kept so that
+ * incremental edits place rules as the build would. */
+struct tss_knobs {
+	unsigned limit; /* rules per bucket before a rule looks elsewhere */
+	unsigned step;  /* address lengths of new tables are multiples of it */
+	unsigned hash_l4;
+	bool exact_fallback;
+};
+
 struct rw_classifier {
 	struct tss_space v4, v6;
+	struct tss_knobs knobs;
 	struct rw_lpm *const *lpm; /* the caller's tables (not owned) */
 	size_t nlpm;
 	struct rw_lpm **lpm_copy;  /* our copy of the pointer array */

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Incremental edits against the specification "an edited classifier
+ * answers exactly as a fresh build of the edited rule set": random
+ * sequences of rule insertions and removals (at any position, so that
+ * every later rule is renumbered), each followed by a comparison with a
+ * fresh build and with a naive linear matcher; and table entries added
+ * and removed in place against a naive longest-prefix scan.
+ */
+#include "t.h"
+#include "classify/classify.h"
+#include "classify/lpm.h"
+#include "classify/tss.h"
+#include "pkt/pkt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static uint32_t rn(uint32_t n)
+{
+	return rnd() % n;
+}
+
+/* ---- naive references ---- */
+
+static int naive_lpm(const struct rw_table *t, uint8_t af, const uint8_t a[16], bool *neg)
+{
+	int best = -1;
+
+	*neg = false;
+	for (size_t i = 0; i < t->nentries; i++) {
+		const struct rw_table_entry *e = &t->entries[i];
+		unsigned off = af == RW_AF_INET ? 96 : 0, bit;
+		bool in = e->af == af;
+
+		for (bit = 0; in && bit < e->plen; bit++) {
+			unsigned b = off + bit;
+
+			in = ((a[b / 8] ^ e->addr[b / 8]) & (0x80 >> (b % 8))) == 0;
+		}
+		/* Later duplicates of one prefix win, as in the structure. */
+		if (in && (int)e->plen >= best) {
+			best = e->plen;
+			*neg = e->neg;
+		}
+	}
+	return best;
+}
+
+static bool naive_in_table(const struct rw_table *t, uint8_t af, const uint8_t a[16])
+{
+	bool neg;
+
+	return naive_lpm(t, af, a, &neg) >= 0 && !neg;
+}
+
+static int32_t naive_classify(const struct rw_crule *r, size_t n, const struct rw_table *tabs,
+			      const struct rw_ckey *k)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct rw_crule *c = &r[i];
+
+		if (c->af != k->af || k->in_port >= 16 || !(c->in_ports & (1u << k->in_port)))
+			continue;
+		if ((k->proto & c->proto_mask) != (c->proto & c->proto_mask))
+			continue;
+		if ((k->tcp_flags & c->tcp_flags_mask) != (c->tcp_flags & c->tcp_flags_mask))
+			continue;
+		if (memcmp(k->src, c->src_lo, 16) < 0 || memcmp(k->src, c->src_hi, 16) > 0 ||
+		    memcmp(k->dst, c->dst_lo, 16) < 0 || memcmp(k->dst, c->dst_hi, 16) > 0)
+			continue;
+		if (k->sport < c->sport_lo || k->sport > c->sport_hi || k->dport < c->dport_lo ||
+		    k->dport > c->dport_hi)
+			continue;
+		if (c->src_table >= 0 &&
+		    naive_in_table(&tabs[c->src_table], k->af, k->src) == c->src_table_neg)
+			continue;
+		if (c->dst_table >= 0 &&
+		    naive_in_table(&tabs[c->dst_table], k->af, k->dst) == c->dst_table_neg)
+			continue;
+		return (int32_t)c->rule;
+	}
+	return -1;
+}
+
+/* ---- random data ---- */
+
+#define NPOOL 12
+
+struct pools {
+	uint8_t addr[2][NPOOL][16]; /* per family: base addresses near each other */
+};
+
+static void mk_addr(uint8_t af, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (af == RW_AF_INET) {
+		out[10] = out[11] = 0xff;
+		out[12] = (uint8_t)(10 + rn(2));
+		out[13] = (uint8_t)rn(3);
+		out[14] = (uint8_t)rn(4);
+		out[15] = (uint8_t)rn(256);
+	} else {
+		out[0] = 0x20, out[1] = 0x01, out[2] = 0x0d, out[3] = 0xb8;
+		out[5] = (uint8_t)rn(3);
+		out[7] = (uint8_t)rn(3);
+		out[15] = (uint8_t)rn(256);
+	}
+}
+
+/* An address range: a prefix of the pool address, or an arbitrary range
+ * between two pool addresses, or everything of the family. */
+static void mk_range(const struct pools *p, uint8_t af, uint8_t lo[16], uint8_t hi[16])
+{
+	const uint8_t *a = p->addr[af == RW_AF_INET6][rn(NPOOL)];
+	unsigned base = af == RW_AF_INET ? 96 : 0, bits = 128 - base;
+	unsigned kind = rn(10);
+
+	if (kind < 6) {
+		unsigned plen = kind == 0 ? 0 : rn(bits + 1);
+
+		memcpy(lo, a, 16);
+		memcpy(hi, a, 16);
+		for (unsigned b = base + plen; b < 128; b++) {
+			lo[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			hi[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+		}
+	} else {
+		const uint8_t *b = p->addr[af == RW_AF_INET6][rn(NPOOL)];
+
+		if (memcmp(a, b, 16) <= 0)
+			memcpy(lo, a, 16), memcpy(hi, b, 16);
+		else
+			memcpy(lo, b, 16), memcpy(hi, a, 16);
+	}
+}
+
+static void mk_ports(uint16_t *lo, uint16_t *hi)
+{
+	static const uint16_t edges[] = { 0, 20, 22, 53, 80, 443, 1023, 1024, 8080, 65535 };
+	uint16_t a = edges[rn(RW_ARRAY_SIZE(edges))], b = edges[rn(RW_ARRAY_SIZE(edges))];
+
+	switch (rn(4)) {
+	case 0: *lo = 0, *hi = 65535; break;
+	case 1: *lo = *hi = a; break;
+	default: *lo = RW_MIN(a, b), *hi = RW_MAX(a, b);
+	}
+}
+
+static void mk_rule(const struct pools *p, uint32_t idx, size_t ntabs, struct rw_crule *r)
+{
+	static const uint8_t masks[] = { 0, 0xff, 0xff, 0xf0, 0x0f };
+
+	memset(r, 0, sizeof(*r));
+	r->rule = idx;
+	r->af = rn(3) ? RW_AF_INET : RW_AF_INET6;
+	r->in_ports = rn(3) ? 0xffff : (uint16_t)(1 + rn(0xffff));
+	r->proto_mask = masks[rn(RW_ARRAY_SIZE(masks))];
+	r->proto = (uint8_t)(rn(2) ? RW_PROTO_TCP : RW_PROTO_UDP);
+	if (rn(4) == 0) {
+		r->tcp_flags_mask = RW_TH_SYN | RW_TH_ACK;
+		r->tcp_flags = rn(2) ? RW_TH_SYN : 0;
+	}
+	r->src_table = r->dst_table = -1;
+	if (ntabs && rn(5) == 0) {
+		r->src_table = (int16_t)rn((uint32_t)ntabs);
+		r->src_table_neg = rn(2);
+	}
+	if (ntabs && rn(6) == 0) {
+		r->dst_table = (int16_t)rn((uint32_t)ntabs);
+		r->dst_table_neg = rn(2);
+	}
+	mk_range(p, r->af, r->src_lo, r->src_hi);
+	mk_range(p, r->af, r->dst_lo, r->dst_hi);
+	mk_ports(&r->sport_lo, &r->sport_hi);
+	mk_ports(&r->dport_lo, &r->dport_hi);
+	if (rn(50) == 0) /* an empty range: never matches */
+		r->sport_lo = 100, r->sport_hi = 99;
+}
+
+static void pick_in(const uint8_t lo[16], const uint8_t hi[16], uint8_t out[16])
+{
+	/* lo, hi, or lo with random low bits clipped to hi. */
+	switch (rn(3)) {
+	case 0: memcpy(out, lo, 16); break;
+	case 1: memcpy(out, hi, 16); break;
+	default:
+		memcpy(out, lo, 16);
+		out[15] = (uint8_t)rnd();
+		if (memcmp(out, hi, 16) > 0)
+			memcpy(out, hi, 16);
+		if (memcmp(out, lo, 16) < 0)
+			memcpy(out, lo, 16);
+	}
+}
+
+/* Keys near rules (so that most match something, often several) and some
+ * anywhere (the no-match path). */
+static void mk_key(const struct pools *p, const struct rw_crule *r, size_t n, struct rw_ckey *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = (uint8_t)(rn(2) ? RW_PROTO_TCP : RW_PROTO_UDP);
+	k->tcp_flags = (uint8_t)rnd();
+	k->in_port = (uint8_t)(rn(20) == 0 ? 16 + rn(3) : rn(16));
+	k->sport = (uint16_t)rnd();
+	k->dport = (uint16_t)rnd();
+	if (n && rn(5)) {
+		const struct rw_crule *c = &r[rn((uint32_t)n)];
+
+		k->af = c->af;
+		pick_in(c->src_lo, c->src_hi, k->src);
+		pick_in(c->dst_lo, c->dst_hi, k->dst);
+		if (rn(4) && c->sport_lo <= c->sport_hi)
+			k->sport = (uint16_t)(c->sport_lo + rn((uint32_t)c->sport_hi - c->sport_lo + 1));
+		if (rn(4) && c->dport_lo <= c->dport_hi)
+			k->dport = (uint16_t)(c->dport_lo + rn((uint32_t)c->dport_hi - c->dport_lo + 1));
+		return;
+	}
+	k->af = rn(10) == 0 ? RW_AF_NONE : rn(2) ? RW_AF_INET : RW_AF_INET6;
+	(void)p;
+	mk_addr(k->af == RW_AF_INET6 ? RW_AF_INET6 : RW_AF_INET, k->src);
+	mk_addr(k->af == RW_AF_INET6 ? RW_AF_INET6 : RW_AF_INET, k->dst);
+}
+
+static void mk_table(struct rw_table *t, size_t n, const struct pools *p)
+{
+	memset(t, 0, sizeof(*t));
+	strcpy(t->name, "t");
+	t->entries = calloc(n ? n : 1, sizeof(*t->entries));
+	t->nentries = n;
+	for (size_t i = 0; i < n; i++) {
+		struct rw_table_entry *e = &t->entries[i];
+
+		e->af = rn(3) ? RW_AF_INET : RW_AF_INET6;
+		memcpy(e->addr, p->addr[e->af == RW_AF_INET6][rn(NPOOL)], 16);
+		e->plen = (uint8_t)rn(e->af == RW_AF_INET ? 33 : 129);
+		e->neg = rn(4) == 0;
+	}
+}
+
+static void mk_pools(struct pools *p)
+{
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < NPOOL; i++)
+			mk_addr(f ? RW_AF_INET6 : RW_AF_INET, p->addr[f][i]);
+}
+
+
+/* ---- the model: the edited rule set, flattened, in rule order ---- */
+
+struct model {
+	struct rw_crule *t;
+	size_t nt, cap;
+	uint32_t nrules;
+};
+
+static void model_insert(struct model *m, uint32_t pos, const struct rw_crule *r, size_t n)
+{
+	size_t at = 0;
+
+	if (!m->t || m->nt + n > m->cap) {
+		m->cap = (m->nt + n) * 2 + 1;
+		m->t = realloc(m->t, m->cap * sizeof(*m->t));
+	}
+	for (size_t i = 0; i < m->nt; i++) {
+		if (m->t[i].rule < pos)
+			at = i + 1;
+		else
+			m->t[i].rule++;
+	}
+	if (m->nt > at)
+		memmove(m->t + at + n, m->t + at, (m->nt - at) * sizeof(*m->t));
+	for (size_t i = 0; i < n; i++) {
+		m->t[at + i] = r[i];
+		m->t[at + i].rule = pos;
+	}
+	m->nt += n;
+	m->nrules++;
+}
+
+static void model_remove(struct model *m, uint32_t pos)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < m->nt; i++) {
+		if (m->t[i].rule == pos)
+			continue;
+		m->t[o] = m->t[i];
+		m->t[o++].rule -= m->t[i].rule > pos;
+	}
+	m->nt = o;
+	m->nrules--;
+}
+
+/* Compare c with a fresh build of m and with the naive matcher; returns
+ * the mismatches. */
+static unsigned compare(const struct rw_classifier *c, const struct model *m, const struct pools *p,
+			const struct rw_table *tabs, struct rw_lpm *const *lpm, size_t ntabs,
+			size_t nkeys)
+{
+	struct rw_ckey *k = calloc(nkeys, sizeof(*k));
+	const struct rw_ckey **kp = calloc(nkeys, sizeof(*kp));
+	int32_t *got = calloc(nkeys, sizeof(*got)), *fresh = calloc(nkeys, sizeof(*fresh));
+	struct rw_classifier *f;
+	unsigned bad = 0;
+	char err[256];
+
+	f = rw_classifier_build(m->t, m->nt, lpm, ntabs, err, sizeof(err));
+	CHECK(f != NULL);
+	for (size_t i = 0; i < nkeys; i++) {
+		mk_key(p, m->t, m->nt, &k[i]);
+		kp[i] = &k[i];
+	}
+	rw_classify_burst(c, kp, got, (unsigned)nkeys);
+	if (f)
+		rw_classify_burst(f, kp, fresh, (unsigned)nkeys);
+	for (size_t i = 0; f && i < nkeys; i++) {
+		int32_t want = naive_classify(m->t, m->nt, tabs, &k[i]);
+
+		if ((got[i] != want || fresh[i] != want) && bad++ < 5)
+			printf("#   key %zu (af %u): edited %d, fresh %d, naive %d\n", i, k[i].af,
+			       got[i], fresh[i], want);
+	}
+	rw_classifier_free(f);
+	free(k), free(kp), free(got), free(fresh);
+	return bad;
+}
+
+/* One random sequence of edits from a random start; the mismatches. */
+static unsigned edit_round(size_t nrules, size_t ntabs, unsigned nedits, const char *isa)
+{
+	struct rw_table tabs[4];
+	struct rw_lpm *lpm[4];
+	struct model m = { 0 };
+	struct rw_classifier *c;
+	struct pools p;
+	unsigned bad = 0;
+	char err[256];
+
+	mk_pools(&p);
+	for (size_t i = 0; i < ntabs; i++) {
+		mk_table(&tabs[i], 1 + rn(12), &p);
+		lpm[i] = rw_lpm_build(&tabs[i], err, sizeof(err));
+	}
+	for (uint32_t i = 0; i < nrules; i++) {
+		struct rw_crule r[3];
+		size_t n = rn(4); /* 0: a rule with no tuples (arp) still has an index */
+
+		for (size_t j = 0; j < n; j++)
+			mk_rule(&p, i, ntabs, &r[j]);
+		model_insert(&m, i, r, n);
+	}
+	setenv("RW_CLASSIFY_ISA", isa, 1);
+	c = rw_classifier_build(m.t, m.nt, lpm, ntabs, err, sizeof(err));
+	CHECK(c != NULL);
+	for (unsigned e = 0; c && e < nedits && !bad; e++) {
+		struct rw_classifier *nc;
+
+		if (m.nrules && rn(2)) {
+			uint32_t pos = rn(m.nrules);
+
+			nc = rw_classifier_remove(c, pos, err, sizeof(err));
+			model_remove(&m, pos);
+		} else {
+			struct rw_crule r[3];
+			size_t n = rn(4);
+			uint32_t pos = rn(m.nrules + 1);
+
+			for (size_t j = 0; j < n; j++)
+				mk_rule(&p, 12345, ntabs, &r[j]);
+			nc = rw_classifier_insert(c, pos, r, n, err, sizeof(err));
+			model_insert(&m, pos, r, n);
+		}
+		CHECK(nc != NULL);
+		rw_classifier_free(c);
+		c = nc;
+		if (c)
+			bad += compare(c, &m, &p, tabs, lpm, ntabs, 300);
+	}
+	rw_classifier_free(c);
+	for (size_t i = 0; i < ntabs; i++) {
+		rw_lpm_free(lpm[i]);
+		free(tabs[i].entries);
+	}
+	free(m.t);
+	unsetenv("RW_CLASSIFY_ISA");
+	return bad;
+}
+
+static const char *const isas[] = { "scalar", "avx2", "avx512" };
+
+TEST(update_random_edits_vs_fresh_build)
+{
+	for (int round = 0; round < 24; round++)
+		CHECK_EQ(edit_round(rn(200), rn(4), 60, isas[round % 3]), 0);
+}
+
+/* From nothing to something and back to nothing; and the edge positions. */
+TEST(update_from_empty_to_empty)
+{
+	for (int round = 0; round < 6; round++)
+		CHECK_EQ(edit_round(0, rn(2), 80, isas[round % 3]), 0);
+}
+
+/* The placement follows the knobs as the build does: one rule per bucket
+ * (every insert spills into new tables), every field hashed, exact tuples. */
+TEST(update_layout_knobs)
+{
+	static const char *const knobs[][4] = {
+		{ "1", "1", "7", "1" }, { "1", "32", "7", "0" }, { "2", "4", "5", "1" },
+	};
+
+	for (size_t i = 0; i < RW_ARRAY_SIZE(knobs); i++) {
+		setenv("RW_TSS_LIMIT", knobs[i][0], 1);
+		setenv("RW_TSS_STEP", knobs[i][1], 1);
+		setenv("RW_TSS_L4", knobs[i][2], 1);
+		setenv("RW_TSS_EXACT", knobs[i][3], 1);
+		for (int round = 0; round < 4; round++)
+			CHECK_EQ(edit_round(rn(150), rn(3), 40, isas[round % 3]), 0);
+	}
+	unsetenv("RW_TSS_LIMIT"), unsetenv("RW_TSS_STEP");
+	unsetenv("RW_TSS_L4"), unsetenv("RW_TSS_EXACT");
+}
+
+/* The edit must not change the classifier it started from: readers are
+ * still using it. */
+TEST(update_leaves_the_old_classifier_intact)
+{
+	struct rw_crule r[2];
+	struct rw_ckey k = { .af = RW_AF_INET, .proto = RW_PROTO_TCP, .dport = 80 };
+	struct rw_classifier *c, *nc, *nc2;
+	char err[256];
+
+	memset(r, 0, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		r[i].rule = (uint32_t)i;
+		r[i].af = RW_AF_INET;
+		r[i].in_ports = 0xffff;
+		r[i].src_table = r[i].dst_table = -1;
+		memset(r[i].src_hi, 0xff, 16), memset(r[i].dst_hi, 0xff, 16);
+		r[i].src_lo[10] = r[i].src_lo[11] = r[i].dst_lo[10] = r[i].dst_lo[11] = 0xff;
+		r[i].sport_hi = r[i].dport_hi = 65535;
+	}
+	k.src[10] = k.src[11] = k.dst[10] = k.dst[11] = 0xff;
+	c = rw_classifier_build(r, 2, NULL, 0, err, sizeof(err));
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	nc = rw_classifier_insert(c, 0, &r[1], 1, err, sizeof(err));
+	nc2 = rw_classifier_remove(c, 0, err, sizeof(err));
+	CHECK(nc && nc2);
+	CHECK_EQ(rw_classify_one(c, &k), 0);
+	if (nc)
+		CHECK_EQ(rw_classify_one(nc, &k), 0);
+	if (nc2)
+		CHECK_EQ(rw_classify_one(nc2, &k), 0); /* old rule 1 is now rule 0 */
+	rw_classifier_free(nc2);
+	nc2 = nc ? rw_classifier_remove(nc, 0, err, sizeof(err)) : NULL;
+	if (nc2)
+		CHECK_EQ(rw_classify_one(nc2, &k), 0);
+	rw_classifier_free(nc);
+	rw_classifier_free(nc2);
+	rw_classifier_free(c);
+}
+
+TEST(update_refuses_bad_input)
+{
+	struct rw_crule r;
+	struct rw_classifier *c;
+	char err[256] = "";
+
+	memset(&r, 0, sizeof(r));
+	r.af = RW_AF_INET;
+	r.src_table = 3; /* no tables */
+	r.dst_table = -1;
+	c = rw_classifier_build(NULL, 0, NULL, 0, err, sizeof(err));
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK(rw_classifier_insert(c, 0, &r, 1, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "table") != NULL);
+	r.src_table = -1;
+	r.af = 0;
+	CHECK(rw_classifier_insert(c, 0, &r, 1, err, sizeof(err)) == NULL);
+	CHECK(rw_classifier_insert(c, TSS_RULE_MASK, NULL, 0, err, sizeof(err)) == NULL);
+	rw_classifier_free(c);
+}
