@@ -83,6 +83,13 @@ bench-classify: deps
 	$(MAKE) all
 	bench/classify.sh --write
 
+# Live forwarding side by side: ringwall (afxdp, afpacket), a Linux bridge,
+# bridge + nftables conntrack (issue 3); writes BENCHMARKS.md.
+.PHONY: bench-live
+bench-live: deps
+	$(MAKE) all
+	bench/live.sh --write
+
 clean:
 	rm -rf build build-san
 
