@@ -8,6 +8,11 @@
  * Entry (32 bits): LPM_EXT set -> the low 31 bits number a 256-entry group
  * one stride deeper; otherwise the low 8 bits are the prefix length + 1
  * (0 = no prefix covers this) and LPM_NEG marks a negated entry.
+ *
+ * Incremental edits (rw_lpm_add/remove, lpm_edit.c) change the structure
+ * in place under lock-free readers, so every entry is read and written as
+ * one atomic 32-bit word, and groups live in chunks that never move (chunk
+ * k holds 64 << k groups): a reader that found a group keeps a valid one.
  */
 #include "lpm.h"
 #include "../pkt/pkt.h"
@@ -21,37 +26,34 @@
 #define LPM_NEG 0x100u
 #define LPM_GROUP 256
 
-struct lpm_trie {
-	uint32_t *root;      /* 2^root_bits entries, or NULL: family has no entries */
-	unsigned root_bits;  /* 24 for IPv4 (DIR-24-8), 16 for IPv6 */
-	unsigned alen;       /* address bytes: 4 or 16 */
-	uint32_t *groups;    /* ngroups * LPM_GROUP entries */
-	uint32_t ngroups, capgroups;
-};
+#include "lpm_int.h"
 
-struct rw_lpm {
-	struct lpm_trie t4, t6;
-};
+static_assert(LPM_CHUNKS >= 18, "64 * (2^18 - 1) groups cover the 2^23 an entry can name");
 
 /* A new group, every entry a copy of the entry it refines. Returns its
- * number, or -1 when out of memory (or past the 2^31 groups an entry can
- * name). */
-static int64_t group_new(struct lpm_trie *t, uint32_t fill)
+ * number, or -1 when out of memory (or past the 2^23 groups an entry can
+ * name). The chunk pointer is published before the group is: a reader
+ * reaches a group only through an entry naming it. */
+int64_t lpm_group_new(struct lpm_trie *t, uint32_t fill)
 {
-	if (t->ngroups == t->capgroups) {
-		uint32_t cap = t->capgroups ? t->capgroups * 2 : 64;
-		uint32_t *g;
+	uint32_t g = t->ngroups, k = lpm_chunk_of(g);
+	uint32_t *grp;
 
-		if (cap > LPM_EXT / LPM_GROUP)
+	if (g >= LPM_EXT / LPM_GROUP || k >= LPM_CHUNKS)
+		return -1;
+	if (!t->chunk[k]) {
+		uint32_t *c = malloc(((size_t)64 << k) * LPM_GROUP * sizeof(*c));
+
+		if (unlikely(!c))
 			return -1;
-		g = realloc(t->groups, (size_t)cap * LPM_GROUP * sizeof(*g));
-		if (unlikely(!g))
-			return -1;
-		t->groups = g, t->capgroups = cap;
+		__atomic_store_n(&t->chunk[k], c, __ATOMIC_RELEASE);
+		t->bytes += ((size_t)64 << k) * LPM_GROUP * sizeof(*c);
 	}
+	grp = lpm_group(t, g);
 	for (unsigned i = 0; i < LPM_GROUP; i++)
-		t->groups[(size_t)t->ngroups * LPM_GROUP + i] = fill;
-	return t->ngroups++;
+		grp[i] = fill;
+	t->ngroups++;
+	return g;
 }
 
 static void paint(uint32_t *e, size_t from, size_t count, uint32_t v)
@@ -85,20 +87,14 @@ static int trie_insert(struct lpm_trie *t, const uint8_t *a, unsigned plen, uint
 		int64_t g;
 
 		if (!(e & LPM_EXT)) {
-			bool in_groups = tab != t->root;
-			size_t off = in_groups ? (size_t)(tab - t->groups) : 0;
-
-			g = group_new(t, e);
+			g = lpm_group_new(t, e);
 			if (g < 0)
 				return -ENOMEM;
-			/* group_new may move the groups. */
-			if (in_groups)
-				tab = t->groups + off;
 			tab[idx] = LPM_EXT | (uint32_t)g;
 		} else {
 			g = e & ~LPM_EXT;
 		}
-		tab = t->groups + (size_t)g * LPM_GROUP;
+		tab = lpm_group(t, (uint32_t)g);
 		idx = a[pos / 8];
 		if (plen <= pos + 8) {
 			size_t n = (size_t)1 << (pos + 8 - plen);
@@ -126,8 +122,7 @@ static int trie_build(struct lpm_trie *t, const struct rw_table *tab, uint8_t af
 	size_t n = 0;
 	int rc = 0;
 
-	t->alen = af == RW_AF_INET ? 4 : 16;
-	t->root_bits = af == RW_AF_INET ? 24 : 16;
+	lpm_trie_init(t, af);
 	for (size_t i = 0; i < tab->nentries; i++)
 		n += tab->entries[i].af == af;
 	if (!n)
@@ -136,6 +131,7 @@ static int trie_build(struct lpm_trie *t, const struct rw_table *tab, uint8_t af
 	/* calloc: the IPv4 root is 64 MB of which a small table touches
 	 * little; the kernel backs only the pages painted. */
 	t->root = calloc((size_t)1 << t->root_bits, sizeof(*t->root));
+	t->bytes += ((size_t)1 << t->root_bits) * sizeof(*t->root);
 	if (unlikely(!v || !t->root)) {
 		free(v);
 		return -ENOMEM;
@@ -172,6 +168,8 @@ struct rw_lpm *rw_lpm_build(const struct rw_table *t, char *err, size_t errlen)
 	l = calloc(1, sizeof(*l));
 	if (unlikely(!l))
 		goto out_nomem;
+	lpm_trie_init(&l->t4, RW_AF_INET);
+	lpm_trie_init(&l->t6, RW_AF_INET6);
 	if (trie_build(&l->t4, t, RW_AF_INET) || trie_build(&l->t6, t, RW_AF_INET6))
 		goto out_nomem;
 	return l;
@@ -187,21 +185,25 @@ int rw_lpm_lookup(const struct rw_lpm *l, uint8_t af, const uint8_t addr[16], bo
 	const struct lpm_trie *t;
 	uint32_t e;
 
+	const uint32_t *root;
+
 	*neg = false;
 	if (af == RW_AF_INET) {
 		t = &l->t4;
-		if (!t->root)
+		root = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
+		if (!root)
 			return -1;
-		e = t->root[(uint32_t)addr[12] << 16 | (uint32_t)addr[13] << 8 | addr[14]];
+		e = lpm_load(&root[(uint32_t)addr[12] << 16 | (uint32_t)addr[13] << 8 | addr[14]]);
 		if (e & LPM_EXT)
-			e = t->groups[(size_t)(e & ~LPM_EXT) * LPM_GROUP + addr[15]];
+			e = lpm_load(&lpm_group(t, e & ~LPM_EXT)[addr[15]]);
 	} else if (af == RW_AF_INET6) {
 		t = &l->t6;
-		if (!t->root)
+		root = __atomic_load_n(&t->root, __ATOMIC_ACQUIRE);
+		if (!root)
 			return -1;
-		e = t->root[(uint32_t)addr[0] << 8 | addr[1]];
+		e = lpm_load(&root[(uint32_t)addr[0] << 8 | addr[1]]);
 		for (unsigned i = 2; i < 16 && (e & LPM_EXT); i++)
-			e = t->groups[(size_t)(e & ~LPM_EXT) * LPM_GROUP + addr[i]];
+			e = lpm_load(&lpm_group(t, e & ~LPM_EXT)[addr[i]]);
 	} else {
 		return -1;
 	}
@@ -218,10 +220,7 @@ bool rw_lpm_contains(const struct rw_lpm *l, uint8_t af, const uint8_t addr[16])
 
 static size_t trie_memory(const struct lpm_trie *t)
 {
-	if (!t->root)
-		return 0;
-	return ((size_t)1 << t->root_bits) * sizeof(uint32_t) +
-	       (size_t)t->capgroups * LPM_GROUP * sizeof(uint32_t);
+	return t->bytes;
 }
 
 size_t rw_lpm_memory(const struct rw_lpm *l)
@@ -233,9 +232,21 @@ void rw_lpm_free(struct rw_lpm *l)
 {
 	if (!l)
 		return;
-	free(l->t4.root);
-	free(l->t4.groups);
-	free(l->t6.root);
-	free(l->t6.groups);
+	lpm_trie_free(&l->t4);
+	lpm_trie_free(&l->t6);
+	free(l->set);
 	free(l);
+}
+
+void lpm_trie_init(struct lpm_trie *t, uint8_t af)
+{
+	t->alen = af == RW_AF_INET ? 4 : 16;
+	t->root_bits = af == RW_AF_INET ? 24 : 16;
+}
+
+void lpm_trie_free(struct lpm_trie *t)
+{
+	free(t->root);
+	for (unsigned k = 0; k < LPM_CHUNKS; k++)
+		free(t->chunk[k]);
 }

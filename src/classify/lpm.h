@@ -31,6 +31,18 @@ bool rw_lpm_contains(const struct rw_lpm *l, uint8_t af, const uint8_t addr[16])
  * says whether that entry is negated. For tests and listings. */
 int rw_lpm_lookup(const struct rw_lpm *l, uint8_t af, const uint8_t addr[16], bool *neg);
 
+/*
+ * Add (or replace) / remove one entry in place: the next lookup sees it,
+ * concurrent lookups see each address before or after the edit, never
+ * anything else (lpm_edit.c). Edits must be serialised by the caller. t is
+ * the table l holds now (it is indexed on the first edit); the caller
+ * keeps its own copy of the entries in step if it wants them listed. 0,
+ * -EINVAL (bad family or length), -ENOENT (remove: no such prefix, the
+ * "!" flag aside), -ENOMEM. Memory of a removed prefix's groups is kept.
+ */
+int rw_lpm_add(struct rw_lpm *l, const struct rw_table *t, const struct rw_table_entry *e);
+int rw_lpm_remove(struct rw_lpm *l, const struct rw_table *t, const struct rw_table_entry *e);
+
 /* Bytes the structure occupies (allocated; untouched zero pages of the
  * IPv4 array cost no memory until written). */
 size_t rw_lpm_memory(const struct rw_lpm *l);

@@ -13,6 +13,7 @@
 #include "classify/tss.h"
 #include "pkt/pkt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -495,4 +496,112 @@ TEST(update_refuses_bad_input)
 	CHECK(rw_classifier_insert(c, 0, &r, 1, err, sizeof(err)) == NULL);
 	CHECK(rw_classifier_insert(c, TSS_RULE_MASK, NULL, 0, err, sizeof(err)) == NULL);
 	rw_classifier_free(c);
+}
+
+/* ---- table entries edited in place ---- */
+
+static bool same_prefix(const struct rw_table_entry *a, const struct rw_table_entry *b)
+{
+	unsigned base = a->af == RW_AF_INET ? 96 : 0;
+
+	if (a->af != b->af || a->plen != b->plen)
+		return false;
+	for (unsigned bit = base; bit < base + a->plen; bit++)
+		if ((a->addr[bit / 8] ^ b->addr[bit / 8]) & (0x80 >> (bit % 8)))
+			return false;
+	return true;
+}
+
+static void table_remove(struct rw_table *t, const struct rw_table_entry *e)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < t->nentries; i++)
+		if (!same_prefix(&t->entries[i], e))
+			t->entries[o++] = t->entries[i];
+	t->nentries = o;
+}
+
+static unsigned lpm_check(const struct rw_lpm *l, const struct rw_table *t, const struct pools *p)
+{
+	unsigned bad = 0;
+
+	for (int i = 0; i < 400; i++) {
+		uint8_t af = rn(2) ? RW_AF_INET : RW_AF_INET6, a[16];
+		int want, got;
+		bool wn, gn;
+
+		memcpy(a, p->addr[af == RW_AF_INET6][rn(NPOOL)], 16);
+		a[15] ^= (uint8_t)rn(4);
+		if (rn(4) == 0)
+			mk_addr(af, a);
+		want = naive_lpm(t, af, a, &wn);
+		got = rw_lpm_lookup(l, af, a, &gn);
+		if ((got != want || (want >= 0 && gn != wn)) && bad++ < 5)
+			printf("#   af %u: got /%d%s, want /%d%s\n", af, got, gn ? " neg" : "", want,
+			       wn ? " neg" : "");
+	}
+	return bad;
+}
+
+TEST(lpm_random_edits_vs_naive)
+{
+	for (int round = 0; round < 20; round++) {
+		struct rw_table t;
+		struct rw_lpm *l;
+		struct pools p;
+		char err[256];
+		unsigned bad = 0;
+
+		mk_pools(&p);
+		mk_table(&t, rn(30), &p);
+		t.entries = realloc(t.entries, (t.nentries + 200) * sizeof(*t.entries));
+		l = rw_lpm_build(&t, err, sizeof(err));
+		CHECK(l != NULL);
+		for (int e = 0; l && e < 120 && !bad; e++) {
+			struct rw_table_entry x;
+
+			if (t.nentries && rn(2)) {
+				x = t.entries[rn((uint32_t)t.nentries)];
+				x.neg = (uint8_t)rn(2); /* the flag does not name the prefix */
+				CHECK_EQ(rw_lpm_remove(l, &t, &x), 0);
+				table_remove(&t, &x);
+				CHECK_EQ(rw_lpm_remove(l, &t, &x), -ENOENT);
+			} else {
+				struct rw_table one;
+
+				mk_table(&one, 1, &p);
+				x = one.entries[0];
+				free(one.entries);
+				CHECK_EQ(rw_lpm_add(l, &t, &x), 0);
+				table_remove(&t, &x); /* a re-add replaces */
+				t.entries[t.nentries++] = x;
+			}
+			bad += lpm_check(l, &t, &p);
+		}
+		CHECK_EQ(bad, 0);
+		rw_lpm_free(l);
+		free(t.entries);
+	}
+}
+
+TEST(lpm_edit_refuses_bad_entries)
+{
+	struct rw_table t = { .name = "t" };
+	struct rw_table_entry e = { .af = RW_AF_INET, .plen = 33 };
+	struct rw_lpm *l;
+	char err[256];
+
+	l = rw_lpm_build(&t, err, sizeof(err));
+	CHECK(l != NULL);
+	if (!l)
+		return;
+	CHECK_EQ(rw_lpm_add(l, &t, &e), -EINVAL);
+	e.af = 7, e.plen = 8;
+	CHECK_EQ(rw_lpm_add(l, &t, &e), -EINVAL);
+	e.af = RW_AF_INET6, e.plen = 129;
+	CHECK_EQ(rw_lpm_remove(l, &t, &e), -EINVAL);
+	e.plen = 64;
+	CHECK_EQ(rw_lpm_remove(l, &t, &e), -ENOENT);
+	rw_lpm_free(l);
 }
