@@ -698,7 +698,7 @@ static unsigned refine_frag(const struct rw_pkt *p, uint32_t before)
 {
 	uint32_t data = p->l3_off + p->l3_len - p->l4_off;
 
-	if (p->flags & RW_PKT_FRAG_LATER) {
+	if (p->frag_off) { /* later fragment (the flag may not be set yet) */
 		if (before + p->frag_off + p->payload_len > 0xffff)
 			return RW_DROP_FRAG_TOO_BIG;
 		return RW_DROP_FRAG;
