@@ -2,7 +2,7 @@
 # Runs every test ringwall has and ends with one line: "N passed, N failed".
 #
 #   tests/run.sh            everything
-#   tests/run.sh unit pcap  only those groups (unit, check, pcap, classify, netns)
+#   tests/run.sh unit pcap  only those groups (unit, check, pcap, classify, bench, netns)
 #
 # Each group speaks TAP ("ok N - name" / "not ok N - name") or is pytest;
 # a binary that crashes or exits non-zero without reporting a failure counts
@@ -92,6 +92,9 @@ if want pcap && [ -d tests/pcap ]; then
 fi
 if want classify && [ -x tests/classify.sh ]; then
 	tap "classify: classbench answers" "$LOGS/classify.log" tests/classify.sh
+fi
+if want bench && [ -x tests/bench.sh ]; then
+	tap "bench: smoke" "$LOGS/bench.log" tests/bench.sh
 fi
 if want netns; then
 	if [ "$(id -u)" = 0 ]; then
