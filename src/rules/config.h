@@ -31,7 +31,8 @@
 	X(OTHER_SINGLE, "other.single", 30)        \
 	X(OTHER_MULTIPLE, "other.multiple", 60)    \
 	X(FRAG, "frag", 30)                        \
-	X(INTERVAL, "interval", 10)
+	X(INTERVAL, "interval", 10)                \
+	X(FTP_EXPECT, "ftp.expect", 30)
 
 enum rw_timeout {
 #define RW_X_TO(id, name, def) RW_TO_##id,
@@ -144,6 +145,10 @@ struct rw_crule {
 	uint16_t dport_lo, dport_hi;
 };
 
+/* Control ports the FTP helper may watch ("set ftp-ports"): a few, as the
+ * worker compares each new TCP connection against every one. */
+#define RW_FTP_PORTS_MAX 8
+
 /* One "port NAME SPEC" line. */
 struct rw_port_conf {
 	char name[32];
@@ -169,6 +174,10 @@ struct rw_config {
 	bool pass_non_ip;           /* "set non-ip pass|block" */
 	char *log_file;             /* "set logfile PATH": pcap of logged packets */
 	char *control_socket;       /* "set control PATH" */
+	/* "set ftp-ports PORTS" / "set ftp-ports none": TCP ports whose
+	 * connections the FTP helper reads (docs/alg.md); default { 21 } */
+	uint16_t ftp_ports[RW_FTP_PORTS_MAX];
+	unsigned nftp_ports;
 
 	struct rw_table *tables;
 	size_t ntables;

@@ -374,13 +374,39 @@ static int set_control(struct rw_parser *p)
 	return set_path(p, "set control", &p->cfg->control_socket);
 }
 
+/* "set ftp-ports 21", "set ftp-ports { 21 2121 }", "set ftp-ports none". */
+static int set_one_ftp_port(struct rw_parser *p)
+{
+	struct rw_config *cfg = p->cfg;
+	struct rw_tok *t = rw_p_peek(p);
+	uint64_t v;
+
+	if (set_number(p, "set ftp-ports", 1, 65535, "", &v))
+		return -1;
+	for (unsigned i = 0; i < cfg->nftp_ports; i++)
+		if (cfg->ftp_ports[i] == v)
+			return 0;
+	if (cfg->nftp_ports >= RW_FTP_PORTS_MAX)
+		return rw_p_err(p, t, "'set ftp-ports' takes at most %d ports", RW_FTP_PORTS_MAX);
+	cfg->ftp_ports[cfg->nftp_ports++] = (uint16_t)v;
+	return 0;
+}
+
+static int set_ftp_ports(struct rw_parser *p)
+{
+	p->cfg->nftp_ports = 0;
+	if (rw_p_accept(p, "none"))
+		return 0;
+	return set_each(p, set_one_ftp_port);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct rw_parser *p);
 } settings[] = {
 	{"workers", set_workers}, {"limit", set_limit},       {"timeout", set_timeout},
 	{"default", set_default}, {"checksum", set_checksum}, {"non-ip", set_non_ip},
-	{"logfile", set_logfile}, {"control", set_control},
+	{"logfile", set_logfile}, {"control", set_control},   {"ftp-ports", set_ftp_ports},
 };
 
 static int parse_set(struct rw_parser *p)
@@ -580,6 +606,8 @@ static void defaults(struct rw_config *cfg)
 	cfg->default_action = RW_ACT_BLOCK;
 	cfg->verify_l4_csum = true;
 	cfg->control_socket = strdup("/run/ringwall.sock");
+	cfg->ftp_ports[0] = 21;
+	cfg->nftp_ports = 1;
 }
 
 /* Checks that need the whole file. */

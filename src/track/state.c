@@ -65,8 +65,15 @@ struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err,
 	if (rw_ctable_init(&s->t6, &s->ctx, cap6, sizeof(struct rw_entry6), sizeof(struct rw_key6),
 			   err, errlen) < 0)
 		goto out_t4;
+	s->alg = rw_alg_create(o->worker, o->nworkers);
+	if (!s->alg) {
+		snprintf(err, errlen, "out of memory");
+		goto out_t6;
+	}
 	return s;
 
+out_t6:
+	rw_ctable_fini(&s->t6);
 out_t4:
 	rw_ctable_fini(&s->t4);
 out_free:
@@ -78,6 +85,7 @@ void rw_state_destroy(struct rw_state *s)
 {
 	if (!s)
 		return;
+	rw_alg_destroy(s->alg);
 	rw_ctable_fini(&s->t6);
 	rw_ctable_fini(&s->t4);
 	free(s);
@@ -143,11 +151,13 @@ static uint32_t find_pkt(struct rw_state *s, struct rw_pkt *p, const union rw_ke
 static void reopen(struct rw_state *s, struct rw_conn *c, const struct rw_pkt *p, uint64_t now)
 {
 	uint32_t rule = c->rule;
-	uint8_t keep = c->flags & (RW_CF_INIT_B | RW_CF_V6);
+	uint8_t keep = c->flags & (RW_CF_INIT_B | RW_CF_V6 | RW_CF_ALG);
+	uint16_t alg = c->pad; /* a control connection stays one; its SYN resets the lines */
 
 	memset(c, 0, sizeof(*c));
 	c->rule = rule;
 	c->flags = keep;
+	c->pad = alg;
 	rw_tcp_open(c, p, now);
 	s->ctx.removed++;
 	s->ctx.created++;
@@ -164,6 +174,25 @@ static enum rw_track_result track_error(struct rw_state *s, struct rw_pkt *p, ui
 		return RW_TRACK_DROP;
 	}
 	return rw_state_icmp_error(s, p, &q, now, rule, reason);
+}
+
+/* A miss that a helper announced: state under the control connection's
+ * rule, before the rules see it (docs/alg.md). */
+static enum rw_track_result track_expected(struct rw_state *s, struct rw_pkt *p, uint64_t now,
+					   uint32_t *rule, unsigned *reason)
+{
+	uint32_t ref;
+	unsigned r;
+
+	if (likely(!s->alg->nexp) || !rw_alg_match(s->alg, p, now, &ref))
+		return RW_TRACK_MISS;
+	r = rw_state_create(s, p, ref, now);
+	if (unlikely(r != RW_PASS)) {
+		*reason = r;
+		return RW_TRACK_DROP;
+	}
+	*rule = ref;
+	return RW_TRACK_PASS;
 }
 
 enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
@@ -187,7 +216,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		return RW_TRACK_MISS;
 	slot = find_pkt(s, p, &k, klen, now, &h);
 	if (slot == RW_CT_NONE)
-		return RW_TRACK_MISS;
+		return track_expected(s, p, now, rule, reason);
 	c = rw_ctable_conn(t, slot);
 	d = side ^ !!(c->flags & RW_CF_INIT_B);
 
@@ -202,6 +231,9 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 			reopen(s, c, p, now);
 		else if (r != RW_TRACK_PASS)
 			return (enum rw_track_result)r;
+		if (unlikely(c->flags & RW_CF_ALG))
+			rw_alg_inspect(s->alg, c, slot, p->af == RW_AF_INET6, d, p, now,
+				       s->ctx.to_ms[RW_TO_FTP_EXPECT] * 1000000u);
 		break;
 	case RW_PROTO_ICMP:
 	case RW_PROTO_ICMP6:
@@ -276,8 +308,31 @@ unsigned rw_state_create_loose(struct rw_state *s, struct rw_pkt *p, uint32_t ru
 	return create(s, p, rule, now, true);
 }
 
+int rw_state_mark_alg(struct rw_state *s, const struct rw_pkt *p, unsigned helper, uint64_t now)
+{
+	struct rw_ctable *t = table_of(s, p->af);
+	union rw_key k;
+	unsigned klen, side;
+	uint32_t slot;
+
+	klen = rw_key_from_pkt(p, &k, &side);
+	if (!klen || helper == RW_ALG_NONE || helper >= RW_ALG_MAX)
+		return -ENOENT;
+	slot = rw_ctable_find(t, &k, key_hash(s, &k, klen), now, RW_CT_NONE);
+	if (slot == RW_CT_NONE)
+		return -ENOENT;
+	rw_alg_mark(rw_ctable_conn(t, slot), helper);
+	return 0;
+}
+
+struct rw_alg *rw_state_alg(struct rw_state *s)
+{
+	return s->alg;
+}
+
 void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
 {
+	rw_alg_expire(s->alg, now, RW_MIN(budget, 64u));
 	uint64_t n4 = rw_ctable_nslots(&s->t4), total = n4 + rw_ctable_nslots(&s->t6);
 
 	/* one cursor walks the IPv4 slots then the IPv6 ones, so both tables
@@ -303,6 +358,7 @@ void rw_state_flush(struct rw_state *s)
 {
 	rw_ctable_flush(&s->t4);
 	rw_ctable_flush(&s->t6);
+	rw_alg_flush(s->alg);
 }
 
 void rw_state_stats(const struct rw_state *s, struct rw_state_stats *out)
@@ -316,6 +372,7 @@ void rw_state_stats(const struct rw_state *s, struct rw_state_stats *out)
 	out->current = s->ctx.live;
 	out->current_v4 = s->t4.live;
 	out->current_v6 = s->t6.live;
+	out->alg = s->alg->st;
 }
 
 /* Fill the control plane's view of one entry. */

@@ -19,6 +19,7 @@
 #include "../common.h"
 #include "../pkt/pkt.h"
 #include "../rules/config.h"
+#include "../alg/alg.h"
 
 struct rw_state;
 
@@ -27,6 +28,7 @@ struct rw_state_opts {
 	uint32_t timeouts[RW_TO_MAX];     /* seconds */
 	uint32_t adaptive_start, adaptive_end; /* states; 0 = no adaptive scaling */
 	uint64_t hash_key[2];             /* per-start random key */
+	unsigned worker, nworkers;        /* for the helpers' messages; 0, 0 = alone */
 };
 
 /* Counters kept by the shard (the worker sums them with others on read). */
@@ -36,6 +38,7 @@ struct rw_state_stats {
 	uint64_t refused;                     /* inserts refused: table full */
 	uint64_t current;                     /* live entries now */
 	uint64_t current_v4, current_v6;
+	struct rw_alg_stats alg;              /* helpers and expectations (docs/alg.md) */
 };
 
 /* Result of rw_state_track(). */
@@ -78,6 +81,16 @@ unsigned rw_state_create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, ui
  * SYNs (and their window scale) were never seen (docs/conntrack.md).
  */
 unsigned rw_state_create_loose(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now);
+
+/*
+ * Make the connection p just created (rw_state_create) a control connection
+ * of helper (rw_alg_helper_for): its payload is then read for announced
+ * connections. 0, or -ENOENT when p has no live connection.
+ */
+int rw_state_mark_alg(struct rw_state *s, const struct rw_pkt *p, unsigned helper, uint64_t now);
+
+/* The shard's helper state: its outbox and inbox for the worker rings. */
+struct rw_alg *rw_state_alg(struct rw_state *s);
 
 /* Expire up to budget entries; call once per burst. */
 void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget);

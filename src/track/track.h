@@ -61,6 +61,7 @@ struct rw_state {
 	uint64_t cursor;                 /* expiry sweep over t4 then t6 slots */
 	unsigned last_check;             /* enum rw_tcp_check of the last drop */
 	uint64_t checks[RW_TCPC_MAX];    /* drops per failed check */
+	struct rw_alg *alg;              /* helpers: control connections, expectations */
 } rw_cache_aligned;
 
 /* Internal results of rw_tcp_track beside enum rw_track_result. */

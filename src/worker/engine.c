@@ -63,6 +63,31 @@ static int open_ports(struct rw_engine *e, const struct rw_config *cfg, char *er
 	return 0;
 }
 
+/* Slots per ring between two workers: a burst makes at most RW_ALG_OUTBOX
+ * messages, and a worker drains its rings every poll, so a few bursts'
+ * worth is room enough; 256 x 64 bytes per ordered pair. */
+#define RW_RING_SLOTS 256
+
+static int make_rings(struct rw_engine *e, char *err, size_t errlen)
+{
+	unsigned n = e->nworkers;
+
+	if (n < 2)
+		return 0;
+	e->rings = calloc((size_t)n * n, sizeof(*e->rings));
+	if (!e->rings)
+		goto out_nomem;
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = 0; j < n; j++)
+			if (i != j && !(e->rings[i * n + j] = rw_spsc_create(RW_RING_SLOTS,
+									   sizeof(struct rw_alg_msg))))
+				goto out_nomem;
+	return 0;
+out_nomem:
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
 static int make_workers(struct rw_engine *e, const struct rw_config *cfg, char *err, size_t errlen)
 {
 	uint64_t per = cfg->limit_states / e->nworkers;
@@ -80,6 +105,8 @@ static int make_workers(struct rw_engine *e, const struct rw_config *cfg, char *
 			.adaptive_start = cfg->adaptive_start / e->nworkers,
 			.adaptive_end = cfg->adaptive_end / e->nworkers,
 			.hash_key = {e->hash_key[0], e->hash_key[1]},
+			.worker = i,
+			.nworkers = e->nworkers,
 		};
 
 		memcpy(so.timeouts, cfg->timeouts, sizeof(so.timeouts));
@@ -92,7 +119,7 @@ static int make_workers(struct rw_engine *e, const struct rw_config *cfg, char *
 		for (unsigned k = 0; k < e->nports; k++)
 			w->rxq[w->nrxq++] = (struct rw_rxq){&e->ports[k], i};
 	}
-	return 0;
+	return make_rings(e, err, errlen);
 }
 
 int rw_engine_init(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen)
@@ -288,6 +315,11 @@ void rw_engine_fini(struct rw_engine *e)
 				rw_state_destroy(e->workers[i].state);
 	free(e->workers);
 	e->workers = NULL;
+	if (e->rings)
+		for (size_t i = 0; i < (size_t)e->nworkers * e->nworkers; i++)
+			rw_spsc_destroy(e->rings[i]);
+	free(e->rings);
+	e->rings = NULL;
 	for (unsigned i = 0; i < e->nports; i++)
 		rw_port_close(&e->ports[i]);
 	e->nports = 0;
@@ -331,6 +363,23 @@ void rw_engine_sum_state(const struct rw_engine *e, struct rw_state_stats *out)
 	}
 }
 
+/* One line for the helpers, when they saw anything (docs/alg.md). */
+static void print_alg(const struct rw_alg_stats *a, FILE *f)
+{
+	if (!a->lines && !a->overlong && !a->gaps && !a->exp_received && !a->msg_dropped)
+		return;
+	fprintf(f, "alg lines %llu overlong %llu gaps %llu bad %llu bounce %llu stolen %llu "
+		"expect created %llu received %llu used %llu expired %llu replaced %llu full %llu "
+		"messages sent %llu dropped %llu\n",
+		(unsigned long long)a->lines, (unsigned long long)a->overlong,
+		(unsigned long long)a->gaps, (unsigned long long)a->bad,
+		(unsigned long long)a->bounce, (unsigned long long)a->ctl_stolen,
+		(unsigned long long)a->exp_created, (unsigned long long)a->exp_received,
+		(unsigned long long)a->exp_used, (unsigned long long)a->exp_expired,
+		(unsigned long long)a->exp_replaced, (unsigned long long)a->exp_full,
+		(unsigned long long)a->msg_sent, (unsigned long long)a->msg_dropped);
+}
+
 void rw_engine_print_summary(const struct rw_engine *e, FILE *f)
 {
 	const struct rw_ruleset *rs = atomic_load(&e->rs);
@@ -357,6 +406,7 @@ void rw_engine_print_summary(const struct rw_engine *e, FILE *f)
 		(unsigned long long)ss.refused, (unsigned long long)ss.current);
 	if (st.logged)
 		fprintf(f, "logged %llu\n", (unsigned long long)st.logged);
+	print_alg(&ss.alg, f);
 	if (!rs)
 		return;
 	for (size_t r = 0; r < rs->cfg.nrules; r++) {

@@ -17,6 +17,7 @@
 #include "../track/state.h"
 #include "reasons.h"
 #include "ruleset.h"
+#include "spsc.h"
 
 struct rw_port_stats {
 	uint64_t rx_pkts, rx_bytes;     /* arrived on this port */
@@ -71,6 +72,7 @@ struct rw_worker {
 	_Atomic(struct rw_worker_call *) call;
 
 	struct rw_worker_stats st rw_cache_aligned;
+	uint64_t last_ts;              /* "now" of the last burst (helpers' messages) */
 
 	/* Burst scratch, reused every iteration. */
 	struct rw_frame frames[RW_BURST];
@@ -82,6 +84,9 @@ struct rw_engine {
 	unsigned nports;
 	struct rw_worker *workers;
 	unsigned nworkers;
+	/* Rings between workers, [from * nworkers + to], NULL on the diagonal
+	 * and with one worker: helper expectations travel on them (docs/alg.md). */
+	struct rw_spsc **rings;
 	_Atomic(struct rw_ruleset *) rs;
 	uint32_t next_gen;
 	atomic_bool stop;

@@ -118,6 +118,55 @@ static void make_key(const struct rw_pkt *p, struct rw_ckey *k)
 	k->tcp_flags = p->proto == RW_PROTO_TCP ? p->tcp_flags : 0;
 }
 
+/* A connection the rules just let in on a helper's control port: its
+ * payload will be read for announced connections (docs/alg.md). */
+static void mark_control(struct rw_worker *w, const struct rw_ruleset *rs, const struct rw_pkt *p,
+			 uint64_t now)
+{
+	unsigned h = rw_alg_helper_for(p, rs->cfg.ftp_ports, rs->cfg.nftp_ports);
+
+	if (unlikely(h != RW_ALG_NONE))
+		rw_state_mark_alg(w->state, p, h, now);
+}
+
+/* Expectations made or used in this burst go to every other worker: the
+ * data connection may hash anywhere (the kernel's fanout hash is keyed by a
+ * secret we cannot compute). A full ring loses the message, counted. */
+static void send_alg(struct rw_worker *w)
+{
+	struct rw_engine *e = w->eng;
+	struct rw_alg *a = rw_state_alg(w->state);
+	struct rw_alg_msg m;
+
+	while (rw_alg_take_out(a, &m, 1)) {
+		for (unsigned j = 0; j < e->nworkers; j++) {
+			if (j == w->id)
+				continue;
+			if (rw_spsc_push(e->rings[w->id * e->nworkers + j], &m))
+				a->st.msg_sent++;
+			else
+				a->st.msg_dropped++;
+		}
+	}
+}
+
+/* Apply what the other workers sent, at the top of each poll (bounded, so
+ * a flooding peer cannot starve this worker's own queues). */
+static void drain_alg(struct rw_worker *w, uint64_t now)
+{
+	struct rw_engine *e = w->eng;
+	struct rw_alg *a = rw_state_alg(w->state);
+	struct rw_alg_msg m;
+
+	for (unsigned j = 0; j < e->nworkers; j++) {
+		if (j == w->id)
+			continue;
+		for (unsigned k = 0; k < RW_ALG_OUTBOX * 4 &&
+				     rw_spsc_pop(e->rings[j * e->nworkers + w->id], &m); k++)
+			rw_alg_receive(a, &m, now);
+	}
+}
+
 /* Stage 6-7: the rules decide the packets no connection claimed. Kept out
  * of line: it runs once per burst with misses, and inlining it into the
  * one-packet call for late packets buys nothing. */
@@ -157,6 +206,8 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 			? (r->flags_explicit && !r->tcp_flags_mask ? rw_state_create_loose /* flags any: pick-up */
 			   : rw_state_create)(w->state, &w->pkts[i], rule_ref(rs, (uint32_t)match[j]), now)
 			: RW_PASS;
+		if (r->keep_state && verdict[i] == RW_PASS)
+			mark_control(w, rs, &w->pkts[i], now);
 	}
 }
 
@@ -279,6 +330,8 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	unsigned verdict[RW_BURST];
 	unsigned nt = 0, nmiss = 0, nlater = 0, nmh = 0;
 	uint64_t now = w->frames[n - 1].ts_ns ? w->frames[n - 1].ts_ns : rw_now_ns();
+
+	w->last_ts = now;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 
 	for (unsigned i = 0; i < n; i++) {
@@ -319,6 +372,8 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			judge_misses(w, rs, &later[j], 1, verdict, now);
 
 	finish_burst(w, in, q, n, verdict);
+	if (w->eng->rings && unlikely(rw_state_alg(w->state)->nout))
+		send_alg(w);
 	rw_state_expire(w->state, now, EXPIRE_BUDGET_BUSY);
 	w->st.bursts++;
 	return n;
@@ -336,6 +391,9 @@ unsigned rw_worker_poll(struct rw_worker *w)
 	/* Announce the generation in use before touching the set: a reload
 	 * frees the old set only after every worker has announced the new. */
 	atomic_store_explicit(&w->seen_gen, rs->gen, memory_order_release);
+
+	if (e->rings)
+		drain_alg(w, e->offline ? w->last_ts : rw_now_ns());
 
 	for (unsigned k = 0; k < w->nrxq; k++) {
 		struct rw_port *p = w->rxq[k].port;
