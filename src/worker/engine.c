@@ -313,6 +313,9 @@ void rw_engine_fini(struct rw_engine *e)
 		for (unsigned i = 0; i < e->nworkers; i++)
 			if (e->workers[i].state)
 				rw_state_destroy(e->workers[i].state);
+	if (e->workers)
+		for (unsigned i = 0; i < e->nworkers; i++)
+			rw_worker_frag_fini(&e->workers[i]);
 	free(e->workers);
 	e->workers = NULL;
 	if (e->rings)
@@ -406,6 +409,7 @@ void rw_engine_print_summary(const struct rw_engine *e, FILE *f)
 		(unsigned long long)ss.refused, (unsigned long long)ss.current);
 	if (st.logged)
 		fprintf(f, "logged %llu\n", (unsigned long long)st.logged);
+	rw_engine_print_frag(e, f);
 	print_alg(&ss.alg, f);
 	if (!rs)
 		return;

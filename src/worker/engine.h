@@ -77,6 +77,14 @@ struct rw_worker {
 	/* Burst scratch, reused every iteration. */
 	struct rw_frame frames[RW_BURST];
 	struct rw_pkt pkts[RW_BURST];
+
+	/* Reassembly (src/track/frag.c, docs/fragments.md), created at the
+	 * worker's first fragment. frag_dg[i]: the datagram frame i completed
+	 * (RW_FRAG_NONE otherwise); its rebuilt packet is in frag_view. */
+	struct rw_frag *frag;
+	uint8_t *frag_view;            /* RW_BURST x RW_FRAG_VIEW_MAX bytes */
+	unsigned frag_ndone;
+	uint32_t frag_dg[RW_BURST];
 };
 
 struct rw_engine {
@@ -146,5 +154,10 @@ void *rw_worker_main(void *arg);
 unsigned rw_worker_poll(struct rw_worker *w);
 
 uint64_t rw_now_ns(void);
+
+/* Reassembly glue (worker.c): free a worker's state (engine fini), print
+ * the summed counters (summary). */
+void rw_worker_frag_fini(struct rw_worker *w);
+void rw_engine_print_frag(const struct rw_engine *e, FILE *f);
 
 #endif

@@ -18,11 +18,14 @@
  * Counters are the worker's own; nothing here takes a lock or writes a
  * line another worker writes.
  */
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine.h"
+#include "../track/frag.h"
 
 uint64_t rw_now_ns(void)
 {
@@ -211,6 +214,146 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 	}
 }
 
+/* ---- fragments (src/track/frag.c, docs/fragments.md) ------------------ */
+
+/* A verdict for a frame frag.c copied and holds: released, not a drop. */
+#define RW_VERDICT_HELD RW_DROP_MAX
+
+/* Held fragments dropped later (overlap found, expiry, eviction): their
+ * frames are long gone, only the counters remain to be told. */
+static void frag_dropped(void *arg, unsigned port, unsigned reason, unsigned pkts, uint64_t bytes)
+{
+	struct rw_worker *w = arg;
+
+	w->st.drops[reason] += pkts;
+	w->st.port[port].drop_pkts += pkts;
+	w->st.port[port].drop_bytes += bytes;
+}
+
+/* Cold: the first fragment this worker sees sets reassembly up, sized by
+ * the rule set then in force ("set limit frags"). */
+static __attribute__((noinline, cold)) int frag_setup(struct rw_worker *w, const struct rw_ruleset *rs)
+{
+	struct rw_frag_opts o = {
+		.max_frags = rs->cfg.limit_frags ? rs->cfg.limit_frags : 1,
+		.hash_key = {w->eng->hash_key[1], w->eng->hash_key[0] ^ w->id},
+		.drop = frag_dropped,
+		.drop_arg = w,
+	};
+	char err[128];
+
+	w->frag_view = malloc((size_t)RW_BURST * RW_FRAG_VIEW_MAX);
+	w->frag = w->frag_view ? rw_frag_create(&o, err, sizeof(err)) : NULL;
+	if (!w->frag) {
+		free(w->frag_view);
+		w->frag_view = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Stage 2 for a fragment: frag.c copies it; the one that completes a
+ * datagram goes on, as the rebuilt whole packet, to tracking and rules.
+ * Returns true for that one. */
+static bool frag_in(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i, unsigned *verdict)
+{
+	uint64_t now = w->frames[i].ts_ns ? w->frames[i].ts_ns : rw_now_ns();
+	unsigned reason = RW_DROP_FRAG_NO_MEMORY;
+
+	if (unlikely(!w->frag) && frag_setup(w, rs)) {
+		verdict[i] = reason;
+		return false;
+	}
+	switch (rw_frag_add(w->frag, &w->pkts[i], &w->frames[i], now, &w->eng->parse,
+			    w->frag_view + (size_t)i * RW_FRAG_VIEW_MAX, &w->frag_dg[i], &reason)) {
+	case RW_FRAG_DONE:
+		w->frag_ndone++;
+		return true;
+	case RW_FRAG_HELD:
+		verdict[i] = RW_VERDICT_HELD;
+		return false;
+	default:
+		verdict[i] = reason;
+		return false;
+	}
+}
+
+/* After the burst's own frames: each datagram completed in it goes out as
+ * its original fragments, from the copies, to the peer port, or is dropped
+ * whole; the fragments count one by one. */
+static void frag_emit(struct rw_worker *w, struct rw_port *in, unsigned q, unsigned n,
+		      const unsigned *verdict)
+{
+	struct rw_engine *e = w->eng;
+	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
+	struct rw_port_stats *pin = &w->st.port[in->index];
+	struct rw_frame fr[RW_FRAG_MAX_PER_DGRAM];
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t dg = w->frag_dg[i];
+		unsigned v = verdict[i], k, sent = 0;
+
+		if (dg == RW_FRAG_NONE)
+			continue;
+		k = rw_frag_frames(w->frag, dg, fr);
+		if (v == RW_PASS && !out)
+			v = RW_DROP_NO_EGRESS;
+		if (v == RW_PASS) {
+			struct rw_port_stats *pout = &w->st.port[out->index];
+
+			/* handle 0: the backend copies or sends before
+			 * returning (docs/io.md), so the copies may go. */
+			sent = out->ops->tx_burst(out, q % out->nqueues, fr, k);
+			for (unsigned j = 0; j < sent; j++) {
+				pout->tx_pkts++;
+				pout->tx_bytes += fr[j].len;
+			}
+			v = RW_DROP_TX_FULL;
+		}
+		for (unsigned j = sent; j < k; j++) {
+			w->st.drops[v]++;
+			pin->drop_pkts++;
+			pin->drop_bytes += fr[j].len;
+		}
+		rw_frag_release(w->frag, dg);
+		w->frag_dg[i] = RW_FRAG_NONE;
+	}
+	w->frag_ndone = 0;
+}
+
+void rw_worker_frag_fini(struct rw_worker *w)
+{
+	rw_frag_destroy(w->frag);
+	free(w->frag_view);
+	w->frag = NULL;
+	w->frag_view = NULL;
+}
+
+void rw_engine_print_frag(const struct rw_engine *e, FILE *f)
+{
+	struct rw_frag_stats t = {0}, s;
+
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		if (!e->workers[i].frag)
+			continue;
+		rw_frag_stats(e->workers[i].frag, &s);
+		t.reassembled += s.reassembled;
+		t.expired_dgrams += s.expired_dgrams;
+		t.expired_frags += s.expired_frags;
+		t.evicted_dgrams += s.evicted_dgrams;
+		t.dropped_dgrams += s.dropped_dgrams;
+		t.held_frags += s.held_frags;
+		t.open_dgrams += s.open_dgrams;
+	}
+	if (t.reassembled || t.dropped_dgrams || t.held_frags)
+		fprintf(f, "frags reassembled %llu dropped %llu expired %llu (%llu fragments) evicted %llu "
+			"held %llu (%llu datagrams)\n",
+			(unsigned long long)t.reassembled, (unsigned long long)t.dropped_dgrams,
+			(unsigned long long)t.expired_dgrams, (unsigned long long)t.expired_frags,
+			(unsigned long long)t.evicted_dgrams, (unsigned long long)t.held_frags,
+			(unsigned long long)t.open_dgrams);
+}
+
 /* Stage 2 for one frame: parse, and settle what needs no state. Returns
  * true when the packet goes on to the connection table. */
 static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
@@ -220,8 +363,9 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, &w->eng->parse);
 
 	p->in_port = (uint8_t)in_port;
+	w->frag_dg[i] = RW_FRAG_NONE;
 	if (unlikely(r != RW_PASS)) {
-		verdict[i] = (unsigned)r;
+		verdict[i] = rw_frag_refine(p, (unsigned)r);
 		return false;
 	}
 	if (unlikely(p->af == RW_AF_NONE)) {
@@ -231,12 +375,9 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 			verdict[i] = rs->cfg.pass_non_ip ? RW_PASS : RW_DROP_NON_IP;
 		return false;
 	}
-	/* Until reassembly exists, a fragment without its transport header
-	 * cannot be tied to a connection or a port rule: drop it (docs/parsing.md). */
-	if (unlikely(p->flags & RW_PKT_FRAG_LATER)) {
-		verdict[i] = RW_DROP_FRAG;
-		return false;
-	}
+	/* Fragments are judged once, as their whole datagram (docs/fragments.md). */
+	if (unlikely(p->flags & RW_PKT_FRAG))
+		return frag_in(w, rs, i, verdict);
 	return true;
 }
 
@@ -253,6 +394,10 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 	for (unsigned i = 0; i < n; i++) {
 		unsigned v = verdict[i];
 
+		if (unlikely(v == RW_VERDICT_HELD || w->frag_dg[i] != RW_FRAG_NONE)) {
+			drop[nd++] = w->frames[i]; /* copied by frag.c: not a drop */
+			continue;
+		}
 		if (v == RW_PASS && !out)
 			v = RW_DROP_NO_EGRESS;
 		if (v == RW_PASS) {
@@ -372,6 +517,10 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			judge_misses(w, rs, &later[j], 1, verdict, now);
 
 	finish_burst(w, in, q, n, verdict);
+	if (unlikely(w->frag_ndone))
+		frag_emit(w, in, q, n, verdict);
+	if (unlikely(w->frag))
+		rw_frag_expire(w->frag, now, rs->cfg.timeouts[RW_TO_FRAG] * 1000000000ull, EXPIRE_BUDGET_BUSY);
 	if (w->eng->rings && unlikely(rw_state_alg(w->state)->nout))
 		send_alg(w);
 	rw_state_expire(w->state, now, EXPIRE_BUDGET_BUSY);
