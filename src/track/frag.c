@@ -84,6 +84,7 @@ struct rw_frag {
 	uint32_t dg_free;
 	uint32_t *buckets, mask;
 	uint32_t oldest, newest;
+	uint64_t timeout_ns;     /* the last rw_frag_expire's; 0 = none yet */
 	uint64_t key[2];
 	rw_frag_drop_fn *drop;
 	void *drop_arg;
@@ -240,6 +241,13 @@ static void dg_drop(struct rw_frag *f, uint32_t d, unsigned reason)
 		f->drop(f->drop_arg, g->key.in_port, reason, g->nfrags, g->bytes);
 	f->st.dropped_dgrams++;
 	dg_free(f, d);
+}
+
+static void dg_expire(struct rw_frag *f, uint32_t d)
+{
+	f->st.expired_dgrams++;
+	f->st.expired_frags += f->dgs[d].nfrags;
+	dg_drop(f, d, RW_DROP_FRAG_TIMEOUT);
 }
 
 static uint32_t dg_new(struct rw_frag *f, const struct fkey *k, uint64_t now)
@@ -502,6 +510,12 @@ enum rw_frag_result rw_frag_add(struct rw_frag *f, struct rw_pkt *p, const struc
 	*dg = RW_FRAG_NONE;
 	ret = describe(p, &v);
 	d = dg_find(f, &v.key);
+	/* Expiry runs after the burst: a datagram already past its time must
+	 * not be completed by a straggler in this one. */
+	if (d != NIL && f->timeout_ns && now - f->dgs[d].born >= f->timeout_ns && now >= f->dgs[d].born) {
+		dg_expire(f, d);
+		d = NIL;
+	}
 	if (unlikely(ret))
 		goto out_drop_all;
 	if (d != NIL) {
@@ -594,15 +608,13 @@ unsigned rw_frag_expire(struct rw_frag *f, uint64_t now, uint64_t timeout_ns, un
 {
 	unsigned n = 0;
 
+	f->timeout_ns = timeout_ns;
 	while (n < budget && f->oldest != NIL) {
-		uint32_t d = f->oldest;
-		struct fdg *g = &f->dgs[d];
+		struct fdg *g = &f->dgs[f->oldest];
 
 		if (now < g->born || now - g->born < timeout_ns)
 			break;
-		f->st.expired_dgrams++;
-		f->st.expired_frags += g->nfrags;
-		dg_drop(f, d, RW_DROP_FRAG_TIMEOUT);
+		dg_expire(f, f->oldest);
 		n++;
 	}
 	return n;

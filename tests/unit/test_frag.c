@@ -496,6 +496,18 @@ TEST(frag_timeout)
 	CHECK_EQ(rw_frag_expire(f, 100 * s, to, 16), 1);
 	rw_frag_stats(f, &st);
 	CHECK_EQ(st.held_frags, 0);
+
+	/* A straggler after the timeout does not complete the old datagram,
+	 * even before expiry ran: it starts a new one. */
+	whole4(2000, 19, -1, 17);
+	frag4(0, 1000, true);
+	CHECK_EQ(offer_at(f, 0, 200 * s, &dg, &why), RW_FRAG_HELD);
+	frag4(1000, 1008, false);
+	CHECK_EQ(offer_at(f, 0, 230 * s, &dg, &why), RW_FRAG_HELD);
+	CHECK_EQ(cb_pkts[RW_DROP_FRAG_TIMEOUT], 4);
+	frag4(0, 1000, true);
+	CHECK_EQ(offer_at(f, 0, 231 * s, &dg, &why), RW_FRAG_DONE);
+	rw_frag_release(f, dg);
 	rw_frag_destroy(f);
 }
 
