@@ -669,6 +669,7 @@ struct rw_frag *rw_frag_create(const struct rw_frag_opts *o, char *err, size_t e
 	f->key[1] = o->hash_key[1];
 	f->drop = o->drop;
 	f->drop_arg = o->drop_arg;
+	f->timeout_ns = o->timeout_ns;
 	f->st.max_frags = nchunks;
 	f->st.max_bytes = nchunks * RW_FRAG_CHUNK;
 	return f;

@@ -69,6 +69,7 @@ struct rw_frag_opts {
 	uint64_t max_frags;      /* "set limit frags" (per worker) */
 	uint64_t max_bytes;      /* 0 = RW_FRAG_BYTES_MAX; never above it */
 	uint64_t hash_key[2];    /* keyed hash: nobody outside aims at a bucket */
+	uint64_t timeout_ns;     /* "set timeout frag"; rw_frag_expire updates it */
 	rw_frag_drop_fn *drop;   /* may be NULL */
 	void *drop_arg;
 };

@@ -237,6 +237,7 @@ static __attribute__((noinline, cold)) int frag_setup(struct rw_worker *w, const
 	struct rw_frag_opts o = {
 		.max_frags = rs->cfg.limit_frags ? rs->cfg.limit_frags : 1,
 		.hash_key = {w->eng->hash_key[1], w->eng->hash_key[0] ^ w->id},
+		.timeout_ns = rs->cfg.timeouts[RW_TO_FRAG] * 1000000000ull,
 		.drop = frag_dropped,
 		.drop_arg = w,
 	};

@@ -35,7 +35,8 @@ static void on_drop(void *arg, unsigned in_port, unsigned reason, unsigned pkts,
 
 static struct rw_frag *mk(uint64_t max_frags)
 {
-	struct rw_frag_opts o = { .max_frags = max_frags, .hash_key = {1, 2}, .drop = on_drop };
+	struct rw_frag_opts o = { .max_frags = max_frags, .hash_key = {1, 2}, .drop = on_drop,
+				  .timeout_ns = 30000000000ull };
 	char err[128];
 
 	memset(cb_pkts, 0, sizeof(cb_pkts));
