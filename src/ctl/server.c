@@ -203,8 +203,15 @@ static void *serve(void *arg)
 
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			break;
-		if (pfd[1].revents)
+		if (pfd[1].revents) {
+			char x;
+
+			/* consume the wake-up, so that a later start serves again */
+			if (read(c->wake[0], &x, 1) < 0) {
+				/* nothing to read: someone else consumed it; stop anyway */
+			}
 			break;
+		}
 		if (!(pfd[0].revents & POLLIN))
 			continue;
 		fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);

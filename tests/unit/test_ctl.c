@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The control plane without root or traffic: an engine with no ports and
+ * two (not running) workers, a control socket in a temporary directory,
+ * and every command through rw_ctl_handle and through the socket. Workers
+ * that do not run make the mailbox run calls on the caller's thread, which
+ * is the path a parked worker takes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl/buf.h"
+#include "ctl/ctl.h"
+#include "t.h"
+
+static char dir[32], conf[64], sock[64];
+
+static void write_conf(const char *text)
+{
+	FILE *f = fopen(conf, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char good[] = "set workers 2\n"
+			   "pass in proto tcp to port 80\n"
+			   "block in all\n";
+
+/* One engine and control server for every test. */
+static struct rw_engine *eng;
+static struct rw_ctl *ctl;
+
+static void setup(void)
+{
+	struct rw_config cfg;
+	struct rw_diag d = {.out = stderr};
+	struct rw_ctl_opts o = {0};
+	char err[512] = "";
+
+	if (eng)
+		return;
+	snprintf(dir, sizeof(dir), "/tmp/rwctl.XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(conf, sizeof(conf), "%s/fw.conf", dir);
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	write_conf(good);
+	if (rw_config_load(conf, NULL, 0, &cfg, &d))
+		abort();
+	eng = calloc(1, sizeof(*eng));
+	if (rw_engine_init(eng, &cfg, err, sizeof(err))) {
+		printf("# engine: %s\n", err);
+		abort();
+	}
+	o.path = sock;
+	o.mode = 0600;
+	o.config = conf;
+	if (rw_ctl_open(&ctl, eng, &o, err, sizeof(err))) {
+		printf("# ctl: %s\n", err);
+		abort();
+	}
+}
+
+/* The reply to line; *ok set from its status line. Caller frees. */
+static char *ask(const char *line, int *ok)
+{
+	struct rw_buf b = {0};
+
+	setup();
+	*ok = rw_ctl_handle(ctl, line, &b) == 0;
+	CHECK(!b.broken);
+	CHECK(b.len > 0 && !strncmp(b.p, *ok ? "ok\n" : "error\n", *ok ? 3 : 6));
+	return b.p;
+}
+
+TEST(socket_is_private)
+{
+	struct stat st;
+
+	setup();
+	CHECK(stat(sock, &st) == 0);
+	CHECK(S_ISSOCK(st.st_mode));
+	CHECK_EQ(st.st_mode & 0777, 0600);
+}
+
+TEST(second_server_on_same_path_refused)
+{
+	struct rw_ctl_opts o = {.path = sock, .config = conf};
+	struct rw_ctl *c2 = NULL;
+	char err[512] = "";
+
+	setup();
+	CHECK(rw_ctl_start(ctl) == 0); /* a live server answers the probe */
+	CHECK(rw_ctl_open(&c2, eng, &o, err, sizeof(err)) == -EADDRINUSE);
+	CHECK(strstr(err, "another ringwall") != NULL);
+	rw_ctl_stop(ctl);
+}
+
+TEST(path_not_a_socket_refused)
+{
+	char path[160], err[512] = "";
+	struct rw_ctl_opts o = {.path = path, .config = conf};
+	struct rw_ctl *c2 = NULL;
+
+	setup();
+	snprintf(path, sizeof(path), "%s/plain", dir);
+	write_conf(good); /* any file */
+	CHECK(fclose(fopen(path, "w")) == 0);
+	CHECK(rw_ctl_open(&c2, eng, &o, err, sizeof(err)) == -EEXIST);
+	CHECK(access(path, F_OK) == 0); /* not removed */
+	unlink(path);
+}
+
+TEST(unknown_and_empty_requests)
+{
+	int ok;
+	char *r = ask("frobnicate", &ok);
+
+	CHECK(!ok && strstr(r, "unknown command 'frobnicate'"));
+	free(r);
+	r = ask("   ", &ok);
+	CHECK(!ok && strstr(r, "empty request"));
+	free(r);
+	r = ask("nosuch --json", &ok);
+	CHECK(!ok && strstr(r, "{\"error\":\"unknown command"));
+	free(r);
+	r = ask("stats extra", &ok);
+	CHECK(!ok && strstr(r, "takes no arguments"));
+	free(r);
+}
+
+TEST(status_text_and_json)
+{
+	int ok;
+	char *r = ask("status", &ok);
+
+	CHECK(ok && strstr(r, "workers 2:") && strstr(r, "ruleset generation 1, 2 rules"));
+	free(r);
+	r = ask("status --json", &ok);
+	CHECK(ok && strstr(r, "\"ruleset_generation\":1") && strstr(r, "\"workers\":[{\"id\":0"));
+	free(r);
+}
+
+TEST(stats_lists_every_reason_in_json)
+{
+	int ok;
+	char *r = ask("--json stats", &ok);
+
+	CHECK(ok);
+	for (unsigned k = 1; k < RW_DROP_MAX; k++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "\"%s\":0", rw_reason_name(k));
+		CHECK(strstr(r, key) != NULL);
+	}
+	free(r);
+}
+
+TEST(rules_show_lines_and_counters)
+{
+	int ok;
+	char *r;
+
+	setup();
+	/* a worker counted 3 packets against rule 1 */
+	rw_ruleset_ctr(atomic_load(&eng->rs), 1, 1)->packets = 3;
+	r = ask("rules --json", &ok);
+	CHECK(ok && strstr(r, "{\"index\":0,\"line\":2,\"packets\":0"));
+	CHECK(strstr(r, "{\"index\":1,\"line\":3,\"packets\":3") != NULL);
+	free(r);
+}
+
+TEST(states_filters_parse_and_refuse)
+{
+	int ok;
+	char *r = ask("states proto tcp addr 10.0.0.0/8 port 80 limit 5", &ok);
+
+	CHECK(ok && strstr(r, "0 states"));
+	free(r);
+	r = ask("states count --json", &ok);
+	CHECK(ok && strstr(r, "{\"count\":0,"));
+	free(r);
+	static const char *bad[] = {
+		"states proto", "states proto xyz", "states addr 10.0.0.0/33", "states addr ::1/129",
+		"states addr nonsense", "states port 70000", "states limit -1", "states colour red",
+	};
+	for (size_t i = 0; i < RW_ARRAY_SIZE(bad); i++) {
+		r = ask(bad[i], &ok);
+		CHECK(!ok);
+		free(r);
+	}
+}
+
+TEST(flush_runs_on_each_shard)
+{
+	int ok;
+	char *r = ask("flush", &ok);
+
+	CHECK(ok && strstr(r, "flushed 0 states"));
+	free(r);
+}
+
+TEST(reload_broken_file_changes_nothing)
+{
+	int ok;
+	char *r;
+
+	write_conf("set workers 2\npass in proto tcp to port 80\npass in on nowhere all\n");
+	r = ask("reload", &ok);
+	CHECK(!ok && strstr(r, "fw.conf:3:12:") && strstr(r, "rules unchanged"));
+	free(r);
+	CHECK_EQ(atomic_load(&eng->rs)->gen, 1);
+	write_conf(good);
+}
+
+TEST(reload_good_file_bumps_generation)
+{
+	int ok;
+	char *r;
+
+	setup();
+	write_conf("set workers 2\npass in proto udp\n");
+	r = ask("reload --json", &ok);
+	CHECK(ok && strstr(r, "generation 2, 1 rules"));
+	free(r);
+	CHECK_EQ(atomic_load(&eng->rs)->cfg.nrules, 1);
+	write_conf(good);
+}
+
+TEST(metrics_exposition)
+{
+	int ok;
+	char *r = ask("metrics", &ok);
+
+	CHECK(ok && strstr(r, "# TYPE ringwall_drops_total counter\n"));
+	CHECK(strstr(r, "ringwall_drops_total{reason=\"tcp-window\"} 0\n") != NULL);
+	CHECK(strstr(r, "ringwall_states{family=\"inet\"} 0\n") != NULL);
+	free(r);
+}
+
+TEST(json_escapes)
+{
+	struct rw_buf b = {0};
+
+	rw_buf_json_str(&b, "a\"b\\c\nd\x01");
+	CHECK_STR(b.p, "\"a\\\"b\\\\c\\nd\\u0001\"");
+	rw_buf_free(&b);
+}
+
+/* The real socket: a request over the wire, and an over-long line. */
+static char *roundtrip(const char *req, size_t len)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	static char buf[65536];
+	size_t got = 0;
+	ssize_t n;
+
+	struct timeval tv = {.tv_sec = 5};
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	/* a server that never answers fails the test instead of hanging it */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return NULL;
+	}
+	if (write(fd, req, len) != (ssize_t)len) {
+		/* the server may close on an over-long request: read what it said */
+	}
+	shutdown(fd, SHUT_WR);
+	while (got < sizeof(buf) - 1 && (n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = 0;
+	close(fd);
+	return buf;
+}
+
+TEST(over_the_socket)
+{
+	char *big = malloc(10000);
+	char *r;
+
+	setup();
+	CHECK(rw_ctl_start(ctl) == 0);
+	r = roundtrip("help\n", 5);
+	CHECK(r && !strncmp(r, "ok\nstatus", 9));
+	r = roundtrip("rules", 5); /* no newline: end of stream ends the line */
+	CHECK(r && !strncmp(r, "ok\n# generation", 15));
+	memset(big, 'x', 10000);
+	r = roundtrip(big, 10000);
+	CHECK(r && strstr(r, "error\nrequest is not one line"));
+	rw_ctl_stop(ctl);
+	free(big);
+}
+
+TEST(zz_close_removes_socket)
+{
+	setup();
+	rw_ctl_close(ctl);
+	CHECK(access(sock, F_OK) != 0);
+	rw_engine_fini(eng);
+	free(eng);
+	unlink(conf);
+	rmdir(dir);
+}
