@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	fd = connect_to(path);
 	if (fd < 0)
 		return 2;
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req)) {
 		fprintf(stderr, "ringwallctl: %s: send: %s\n", path, strerror(errno));
 		close(fd);
 		return 2;

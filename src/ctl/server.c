@@ -157,7 +157,8 @@ static bool read_request(int fd, char *req, size_t max)
 static void write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		/* MSG_NOSIGNAL: a client gone away must not SIGPIPE the daemon */
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -272,7 +272,7 @@ static char *roundtrip(const char *req, size_t len)
 		close(fd);
 		return NULL;
 	}
-	if (write(fd, req, len) != (ssize_t)len) {
+	if (send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len) {
 		/* the server may close on an over-long request: read what it said */
 	}
 	shutdown(fd, SHUT_WR);
