@@ -2,7 +2,8 @@
 # Fragment benchmark (issue 6): `ringwall run` over pcap: ports on a stream
 # of UDP datagrams cut into 2 fragments each (1480 + 528 data bytes), against
 # the same datagrams sent whole, in the same session. Prints fragments/s and
-# datagrams/s; each run is the whole process (start, replay, write, exit).
+# datagrams/s as ringwall's own loop reports them (capture I/O included;
+# OUT=/dev/null writes the forwarded frames nowhere, taking file I/O out).
 #   bench/frag.sh [DATAGRAMS] [FLOWS]
 set -eu
 cd "$(dirname "$0")/.."
