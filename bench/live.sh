@@ -94,7 +94,7 @@ rate() {
 	sent=$(grep -o 'pps=[0-9]*' "$TMP/send.out" | cut -d= -f2)
 	secs=$(grep -o 'secs=[0-9.]*' "$TMP/send.out" | cut -d= -f2)
 	# frames that arrived, over the time the generator ran
-	$PY -c "import sys; print('%.2f' % (int(sys.argv[1] or 0) / float(sys.argv[2] or 1) / 1e6))" "${got:-0}" "${secs:-$SECS}"
+	$PY -c "import sys; print('%.2f M (of %.2f M sent)' % (int(sys.argv[1] or 0) / float(sys.argv[2] or 1) / 1e6, int(sys.argv[3] or 0) / 1e6))" "${got:-0}" "${secs:-$SECS}" "${sent:-0}"
 	log "  $flows flows: generator sent ${sent:-?} pps, sink received ${got:-0} frames"
 }
 
@@ -143,7 +143,7 @@ rw_stop() {
 
 # A row: NAME, rate 1k, rate 100k, iperf3.
 ROWS=()
-row() { ROWS+=("| $1 | $2 M | $3 M | $4 Gbit/s |"); log "$1: $2 M, $3 M pps; iperf3 $4 Gbit/s"; }
+row() { ROWS+=("| $1 | $2 | $3 | $4 Gbit/s |"); log "$1: $2, $3 pps; iperf3 $4 Gbit/s"; }
 
 bench_ringwall() { # bench_ringwall BACKEND
 	local b=$1 r1 r100 tcp
@@ -254,6 +254,18 @@ generator, while CPU 0 idles; ringwall's receive side (la1's NAPI) is on CPU 1 a
 the sink's NAPI) on CPU 0. iperf3 (one TCP stream, MTU 1500, endpoints with tx checksum/TSO/GSO off) is not
 pinned. ringwall runs stateful rules (pass udp and tcp/5201 from the client side, keep state; 100,000 flows =
 100,000 UDP states); nftables the same policy with `ct state established,related accept` through br_netfilter.
+
+Reading it: "sent" is what the generator offered; where the arrival rate equals it, the device under test kept up
+and the generator was the limit: for both kernel rows the generator and all the forwarding (veth NAPI, bridge,
+netfilter, conntrack) shared CPU 1 while CPU 0 idled, so those rows measure one core doing everything, whereas
+ringwall had CPU 0 for its worker and the sink plus CPU 1's softirq for receiving. So this run does not show
+ringwall ahead of the kernel per core; a fair per-core comparison (ringwall confined to the generator's core, or
+the kernel's softirq spread over both with RPS) has not been run yet.
+ringwall forwards each frame through user space: on veth both backends copy it once into the socket on receive
+and build an skb on transmit, and perf of the bare port bridge shows those copies and skb work dominating
+(docs/io.md, "Where the time goes"); ringwall's own stateful work (parse, hash, state, classify) comes on top. The kernel's TCP path moves whole segments
+without leaving softirq, which is why iperf3 favours both kernel rows by far on veth; on a NIC with zero-copy
+AF_XDP the copy disappears (not available in this VM).
 
 Machine: 2 cores, shared with other engineers' builds and fuzzers (figures drift by +-30 % between runs; compare
 within one run). {datetime.date.today()}.
