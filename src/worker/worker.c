@@ -35,6 +35,18 @@ uint64_t rw_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The worker's clock. Replay runs on capture time, so connections expire as
+ * they did in the original traffic; live ports run on CLOCK_MONOTONIC, read
+ * once per burst, whatever timestamp the backend put on the frame (AF_PACKET
+ * stamps frames with wall-clock time, which jumps and must not be mixed with
+ * the monotonic time idle expiry uses).
+ */
+static inline uint64_t frame_now(const struct rw_worker *w, const struct rw_frame *f)
+{
+	return w->eng->offline && f->ts_ns ? f->ts_ns : rw_now_ns();
+}
+
 /* Slots per burst of bounded expiry work: enough to keep up with any
  * insertion rate the burst could have caused, small enough to be a few
  * per cent of a burst's time. */
@@ -258,7 +270,7 @@ static __attribute__((noinline, cold)) int frag_setup(struct rw_worker *w, const
  * Returns true for that one. */
 static bool frag_in(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i, unsigned *verdict)
 {
-	uint64_t now = w->frames[i].ts_ns ? w->frames[i].ts_ns : rw_now_ns();
+	uint64_t now = frame_now(w, &w->frames[i]);
 	unsigned reason = RW_DROP_FRAG_NO_MEMORY;
 
 	if (unlikely(!w->frag) && frag_setup(w, rs)) {
@@ -475,7 +487,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	uint64_t mhash[RW_BURST];
 	unsigned verdict[RW_BURST];
 	unsigned nt = 0, nmiss = 0, nlater = 0, nmh = 0;
-	uint64_t now = w->frames[n - 1].ts_ns ? w->frames[n - 1].ts_ns : rw_now_ns();
+	uint64_t now = frame_now(w, &w->frames[n - 1]);
 
 	w->last_ts = now;
 	struct rw_port_stats *pin = &w->st.port[in->index];
