@@ -87,6 +87,11 @@ struct rw_conn {
 };
 static_assert(sizeof(struct rw_conn) == 48, "rw_conn leaves 16 bytes of the line to the key");
 
+/* rw_conn.flags: a connection the SYN proxy splices (src/track/synproxy.c);
+ * its pkts[1] holds the server's sequence offset, not a count. Kept at the
+ * top bit, apart from the bits above. */
+#define RW_CF_PROXY (1u << 7)
+
 struct rw_entry4 {
 	struct rw_conn c;
 	struct rw_key4 k;

@@ -105,6 +105,8 @@ struct rw_rule {
 	uint8_t action;       /* enum rw_action */
 	bool log;
 	bool keep_state;      /* pass rules: true unless "no state" */
+	bool synproxy;        /* "synproxy state": keep_state too, and the SYN proxy
+			       * answers the handshake (docs/synproxy.md) */
 	uint16_t in_ports;    /* bitmask of ingress ports; all ports when "on" omitted */
 	uint8_t af;           /* 0 = both, RW_AF_INET, RW_AF_INET6, or RW_RULE_ARP */
 	uint8_t *protos;      /* list of protocol numbers; NULL/0 = any */
@@ -184,6 +186,7 @@ struct rw_config {
 
 	struct rw_rule *rules;
 	size_t nrules;
+	size_t nsynproxy;           /* rules with "synproxy state" */
 
 	struct rw_crule *crules;    /* built by rw_config_expand() */
 	size_t ncrules;

@@ -3,7 +3,8 @@
  * Rules:
  *   ACTION [in|out] [log] [quick] [on PORTS] [inet|inet6|arp] [proto PROTOS]
  *          [all | [from ADDRS [port PORTS]] [to ADDRS [port PORTS]]]
- *          [flags F/M|any] [icmp-type ...|icmp6-type ...] [keep state|no state]
+ *          [flags F/M|any] [icmp-type ...|icmp6-type ...]
+ *          [keep state|synproxy state|no state]
  * A rule is checked whole before it is kept: anything that could never do
  * what it says (ports on icmp, an IPv6 address in an inet rule, "no state"
  * on a block) is an error rather than a rule that silently never matches.
@@ -633,16 +634,17 @@ static int parse_options(struct rw_parser *p, struct rule_ctx *c)
 			c->icmp6 = t->text[4] == '6';
 			if (parse_icmp(p, c))
 				return -1;
-		} else if (rw_tok_is(t, "keep") || rw_tok_is(t, "no")) {
+		} else if (rw_tok_is(t, "keep") || rw_tok_is(t, "no") || rw_tok_is(t, "synproxy")) {
 			if (c->state_kw)
 				return rw_p_err(p, t, "state given twice");
 			c->state_kw = rw_p_next(p);
 			if (!rw_p_accept(p, "state"))
 				return rw_p_unexpected(p, rw_p_peek(p), "'state'");
-			c->r.keep_state = t->text[0] == 'k';
+			c->r.keep_state = t->text[0] != 'n';
+			c->r.synproxy = t->text[0] == 's';
 		} else {
 			return rw_p_unexpected(p, t, "flags, icmp-type, icmp6-type, keep state, "
-					       "no state or end of line");
+					       "synproxy state, no state or end of line");
 		}
 	}
 }
@@ -701,6 +703,12 @@ static int check_rule(struct rw_parser *p, struct rule_ctx *c)
 	}
 	if (c->flags_kw && !has_proto(r, RW_PROTO_TCP))
 		return rw_p_err(p, c->flags_kw, "flags needs 'proto tcp'");
+	/* the proxy answers SYNs: nothing else could use it */
+	if (r->synproxy && !only_protos(r, RW_PROTO_TCP, RW_PROTO_TCP))
+		return rw_p_err(p, c->state_kw, "'synproxy state' needs 'proto tcp' alone");
+	if (r->synproxy && r->flags_explicit && !(r->tcp_flags & RW_TH_SYN))
+		return rw_p_err(p, c->flags_kw, "'synproxy state' needs flags that match a SYN "
+				"(default S/SA)");
 	if (c->icmp_kw && check_icmp(p, c))
 		return -1;
 	fams = fam_bit(r->af) & c->src_fams & c->dst_fams;
@@ -795,6 +803,7 @@ int rw_parse_rule(struct rw_parser *p)
 		p->nomem = true;
 		goto out_err;
 	}
+	cfg->nsynproxy += r->synproxy;
 	cfg->rules[cfg->nrules++] = *r;
 	return 0;
 out_err:

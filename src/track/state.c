@@ -10,6 +10,7 @@
 #include <string.h>
 #include "../conn/hash.h"
 #include "../worker/reasons.h"
+#include "synproxy.h"
 #include "track.h"
 
 /*
@@ -219,6 +220,9 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		return track_expected(s, p, now, rule, reason);
 	c = rw_ctable_conn(t, slot);
 	d = side ^ !!(c->flags & RW_CF_INIT_B);
+	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
+	if (unlikely(c->flags & RW_CF_PROXY))
+		return (enum rw_track_result)rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
 
 	switch (p->proto) {
 	case RW_PROTO_TCP:

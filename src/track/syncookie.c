@@ -32,6 +32,11 @@ uint16_t rw_syncookie_mss(uint16_t mss)
 	return mss_table[mss_index(mss)];
 }
 
+uint16_t rw_syncookie_cookie_mss(uint32_t cookie)
+{
+	return mss_table[(cookie >> 24) & 0x7];
+}
+
 /* The MAC over one handshake: both endpoints, the client's ISN, the full
  * bucket number (only its low 5 bits travel) and the MSS index. */
 static uint32_t mac(const struct rw_syncookie_key *k, const struct rw_pkt *p, uint32_t isn,

@@ -34,6 +34,10 @@ struct rw_syncookie_key {
 /* The MSS a cookie carries for a SYN advertising mss (0: option absent). */
 uint16_t rw_syncookie_mss(uint16_t mss);
 
+/* The MSS a cookie encodes (its index bits), whether or not it is valid:
+ * for a SYN sent again after the cookie was checked (synproxy.c). */
+uint16_t rw_syncookie_cookie_mss(uint32_t cookie);
+
 /* Cookie for the SYN p (client -> server) at time now (ns). */
 uint32_t rw_syncookie_make(const struct rw_syncookie_key *k, const struct rw_pkt *syn,
 			   uint64_t now);

@@ -62,6 +62,7 @@ struct rw_state {
 	unsigned last_check;             /* enum rw_tcp_check of the last drop */
 	uint64_t checks[RW_TCPC_MAX];    /* drops per failed check */
 	struct rw_alg *alg;              /* helpers: control connections, expectations */
+	struct rw_synproxy *sp;          /* SYN proxy outbox, attached by the worker (synproxy.h) */
 } rw_cache_aligned;
 
 /* Internal results of rw_tcp_track beside enum rw_track_result. */

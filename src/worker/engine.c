@@ -315,7 +315,7 @@ void rw_engine_fini(struct rw_engine *e)
 				rw_state_destroy(e->workers[i].state);
 	if (e->workers)
 		for (unsigned i = 0; i < e->nworkers; i++)
-			rw_worker_frag_fini(&e->workers[i]);
+			rw_worker_frag_fini(&e->workers[i]), rw_worker_synproxy_fini(&e->workers[i]);
 	free(e->workers);
 	e->workers = NULL;
 	if (e->rings)
@@ -410,6 +410,7 @@ void rw_engine_print_summary(const struct rw_engine *e, FILE *f)
 	if (st.logged)
 		fprintf(f, "logged %llu\n", (unsigned long long)st.logged);
 	rw_engine_print_frag(e, f);
+	rw_engine_print_synproxy(e, f);
 	print_alg(&ss.alg, f);
 	if (!rs)
 		return;

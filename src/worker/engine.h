@@ -85,6 +85,10 @@ struct rw_worker {
 	uint8_t *frag_view;            /* RW_BURST x RW_FRAG_VIEW_MAX bytes */
 	unsigned frag_ndone;
 	uint32_t frag_dg[RW_BURST];
+
+	/* SYN proxy (src/track/synproxy.h, proxy.c), made at the worker's
+	 * first synproxy rule hit: cookie key, outbox, counters. */
+	struct rw_synproxy *sp;
 };
 
 struct rw_engine {
@@ -159,5 +163,14 @@ uint64_t rw_now_ns(void);
  * the summed counters (summary). */
 void rw_worker_frag_fini(struct rw_worker *w);
 void rw_engine_print_frag(const struct rw_engine *e, FILE *f);
+
+/* SYN proxy glue (proxy.c, docs/synproxy.md). A miss frame the proxy
+ * consumed gets RW_VERDICT_CONSUMED: released, not counted as a drop
+ * (worker.c's RW_VERDICT_HELD, the same value). */
+#define RW_VERDICT_CONSUMED RW_DROP_MAX
+unsigned rw_worker_synproxy(struct rw_worker *w, unsigned i, bool as_ack, uint32_t ref, uint64_t now);
+void rw_worker_synproxy_emit(struct rw_worker *w, struct rw_port *in, unsigned q);
+void rw_worker_synproxy_fini(struct rw_worker *w);
+void rw_engine_print_synproxy(const struct rw_engine *e, FILE *f);
 
 #endif

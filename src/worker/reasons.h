@@ -58,7 +58,10 @@
 	X(FRAG_TIMEOUT,     "frag-timeout",     "datagram not complete within the frag timeout") \
 	X(FRAG_EXT_SPLIT,   "frag-ext-split",   "IPv6 header chain not all in the first fragment (RFC 7112)") \
 	X(FRAG_SHORT_FIRST, "frag-short-first", "first fragment too short for the transport header") \
-	X(FRAG_INCONSISTENT, "frag-inconsistent", "fragment lengths contradict the last fragment")
+	X(FRAG_INCONSISTENT, "frag-inconsistent", "fragment lengths contradict the last fragment") \
+	/* SYN proxy (src/track/synproxy.c, docs/synproxy.md) */                      \
+	X(SYNPROXY_COOKIE,  "synproxy-cookie",  "ACK for a synproxy rule whose SYN cookie is forged or expired") \
+	X(SYNPROXY_PENDING, "synproxy-pending", "client segment before the server answered the proxy (the client retries)")
 
 enum rw_drop_reason {
 	RW_PASS = 0,

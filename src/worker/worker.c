@@ -26,6 +26,7 @@
 
 #include "engine.h"
 #include "../track/frag.h"
+#include "../track/synproxy.h"
 
 uint64_t rw_now_ns(void)
 {
@@ -192,12 +193,29 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 	const struct rw_ckey *kp[RW_BURST];
 	int32_t match[RW_BURST];
 
+	bool as_ack[RW_BURST] = {false};
+
 	kp[0] = &keys[0]; /* gcc cannot see that nmiss >= 1 */
 	for (unsigned j = 0; j < nmiss; j++) {
 		make_key(&w->pkts[miss[j]], &keys[j]);
 		kp[j] = &keys[j];
+		/* an ACK that may complete a SYN proxy handshake is judged as
+		 * the SYN it completes (pf does the same: docs/synproxy.md) */
+		if (unlikely(rs->cfg.nsynproxy) && rw_synproxy_is_ack(&w->pkts[miss[j]])) {
+			keys[j].tcp_flags = RW_TH_SYN;
+			as_ack[j] = true;
+		}
 	}
 	rw_classify_burst(rs->cls, kp, match, nmiss);
+	for (unsigned j = 0; j < nmiss; j++) {
+		if (likely(!as_ack[j]) || (match[j] >= 0 && rs->cfg.rules[match[j]].synproxy &&
+					   rs->cfg.rules[match[j]].action == RW_ACT_PASS))
+			continue;
+		/* not for the proxy: the rules judge the ACK as it is */
+		as_ack[j] = false;
+		keys[j].tcp_flags = w->pkts[miss[j]].tcp_flags;
+		rw_classify_burst(rs->cls, &kp[j], &match[j], 1);
+	}
 
 	for (unsigned j = 0; j < nmiss; j++) {
 		unsigned i = miss[j];
@@ -215,6 +233,10 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 			log_packet(w, &w->frames[i]);
 		if (r->action != RW_ACT_PASS) {
 			verdict[i] = RW_DROP_RULE_BLOCK;
+			continue;
+		}
+		if (unlikely(r->synproxy)) {
+			verdict[i] = rw_worker_synproxy(w, i, as_ack[j], rule_ref(rs, (uint32_t)match[j]), now);
 			continue;
 		}
 		verdict[i] = r->keep_state
@@ -530,6 +552,8 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			judge_misses(w, rs, &later[j], 1, verdict, now);
 
 	finish_burst(w, in, q, n, verdict);
+	if (unlikely(w->sp && w->sp->nout))
+		rw_worker_synproxy_emit(w, in, q);
 	if (unlikely(w->frag_ndone))
 		frag_emit(w, in, q, n, verdict);
 	if (unlikely(w->frag))

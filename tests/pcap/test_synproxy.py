@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""
+Capture tests for "synproxy state" (docs/synproxy.md): the client on the
+outside, the protected server on the inside.
+
+The proxy's ISN is a SYN cookie under a secret, so a replay cannot know it
+in advance: each test runs ringwall once with the client's SYN alone, reads
+the cookie from the SYN|ACK it emitted, then replays the whole exchange
+(same capture times, same secret: RW_SYNPROXY_KEY) with the client's ACK
+built from that cookie.
+
+Run: /usr/bin/python3 -m pytest -q -rf tests/pcap/test_synproxy.py
+"""
+
+import os
+import re
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gen  # noqa: E402
+from test_scenarios import run_ringwall  # noqa: E402
+from scapy.all import IP, IPv6, TCP, Raw, Ether  # noqa: E402
+
+KEY = '00112233445566778899aabbccddeeff'
+CONF = 'synproxy.conf'
+CISN, SISN = 1000000, 7000000
+CWIN, SWIN = 29200, 28960
+CLIENT = {4: '198.51.100.7', 6: '2001:db8:9::7'}
+SERVER = {4: gen.S4, 6: gen.S6}
+
+
+@pytest.fixture(autouse=True)
+def fixed_key(monkeypatch):
+    monkeypatch.setenv('RW_SYNPROXY_KEY', KEY)
+
+
+def seg(af, from_client, flags, seq, ack, payload=b'', win=None, opts=None, sport=40000):
+    c, s = CLIENT[af], SERVER[af]
+    src, dst = (c, s) if from_client else (s, c)
+    sp, dp = (sport, 80) if from_client else (80, sport)
+    ip = IP(src=src, dst=dst) if af == 4 else IPv6(src=src, dst=dst)
+    t = TCP(sport=sp, dport=dp, flags=flags, seq=seq % 2**32, ack=ack % 2**32,
+            window=(CWIN if from_client else SWIN) if win is None else win,
+            options=opts or [])
+    p = ip / t
+    if payload:
+        p = p / Raw(payload)
+    return gen.frame('outside' if from_client else 'inside', p)
+
+
+def replay(tmp_path, name, events):
+    """events: (seconds, side, frame). Returns the Run."""
+    d = os.path.join(str(tmp_path), name)
+    os.makedirs(d, exist_ok=True)
+    for side in ('inside', 'outside'):
+        gen.write_pcap(os.path.join(d, 'in-%s.pcap' % side),
+                       [(divmod(gen.T0 + int(t * 10**6), 10**6), f)
+                        for t, sd, f in events if sd == side])
+    r = run_ringwall(CONF, d)
+    assert r.rc == 0, r.where()
+    return r
+
+
+def tcp_of(frame):
+    p = Ether(frame)
+    return p, p[TCP]
+
+
+def csum_ok(frame):
+    """True when the frame's TCP (and IPv4 header) checksums are right:
+    scapy recomputes them from scratch."""
+    p = Ether(frame)
+    l3 = p[IP] if IP in p else p[IPv6]
+    want_t = p[TCP].chksum
+    q = Ether(bytes(p))
+    del q[TCP].chksum
+    if IP in q:
+        want_i = p[IP].chksum
+        del q[IP].chksum
+    q = Ether(bytes(q))
+    ok = q[TCP].chksum == want_t
+    if IP in q:
+        ok = ok and q[IP].chksum == want_i
+    assert l3 is not None
+    return ok
+
+
+def synproxy_line(r):
+    m = re.search(r'^synproxy (.*)$', r.stdout + r.stderr, re.M)
+    assert m, r.where()
+    v = m.group(1).split()
+    return dict(zip(v[::2], map(int, v[1::2])))
+
+
+SYN_OPTS = [('MSS', 1460), ('SAckOK', b''), ('Timestamp', (1, 0)), ('WScale', 7)]
+
+
+def cookie_of(tmp_path, af):
+    syn = seg(af, True, 'S', CISN, 0, opts=SYN_OPTS)
+    r = replay(tmp_path, 'syn', [(1.0, 'outside', syn)])
+    assert r.fwd['inside'] == [], 'the SYN reached the server side\n' + r.where()
+    assert len(r.fwd['outside']) == 1, r.where()
+    return syn, r
+
+
+@pytest.mark.parametrize('af', [4, 6])
+def test_syn_answered_without_state(tmp_path, af):
+    """Client SYN: a SYN|ACK comes back out the port it came in on (window 0,
+    MSS only, right checksums), nothing reaches the server, no state."""
+    _, r = cookie_of(tmp_path, af)
+    p, t = tcp_of(r.fwd['outside'][0])
+    assert t.flags == 'SA'
+    assert t.ack == CISN + 1
+    assert t.window == 0
+    assert [o[0] for o in t.options] == ['MSS'] and t.options[0][1] == 1460
+    assert (p[IP].src if af == 4 else p[IPv6].src) == SERVER[af]
+    assert p.dst == gen.MAC_OUT and p.src == gen.MAC_IN   # back to the client's side
+    assert csum_ok(r.fwd['outside'][0])
+    assert 'states created 0' in r.stdout, r.where()
+    assert synproxy_line(r)['synacks'] == 1
+
+
+def full_exchange(tmp_path, af):
+    syn, r0 = cookie_of(tmp_path, af)
+    cookie = tcp_of(r0.fwd['outside'][0])[1].seq
+    req = b'GET / HTTP/1.0\r\n\r\n'
+    resp = b'HTTP/1.0 200 OK\r\n\r\n' + b'y' * 300
+    ev = [
+        (1.0, 'outside', syn),
+        (1.1, 'outside', seg(af, True, 'A', CISN + 1, cookie + 1)),
+        # before the server answered: dropped, the client retries
+        (1.15, 'outside', seg(af, True, 'PA', CISN + 1, cookie + 1, req)),
+        (1.2, 'inside', seg(af, False, 'SA', SISN, CISN + 1, opts=[('MSS', 1400)])),
+        (1.3, 'outside', seg(af, True, 'PA', CISN + 1, cookie + 1, req)),
+        (1.4, 'inside', seg(af, False, 'PA', SISN + 1, CISN + 1 + len(req), resp)),
+        (1.5, 'outside', seg(af, True, 'A', CISN + 1 + len(req), cookie + 1 + len(resp))),
+        # a forged ACK from another port: its cookie cannot be right
+        (1.6, 'outside', seg(af, True, 'A', 555, cookie + 1, sport=40001)),
+    ]
+    return cookie, req, resp, replay(tmp_path, 'full', ev)
+
+
+@pytest.mark.parametrize('af', [4, 6])
+def test_handshake_splice_and_translation(tmp_path, af):
+    cookie, req, resp, r = full_exchange(tmp_path, af)
+    to_server, to_client = r.fwd['inside'], r.fwd['outside']
+    for f in to_server + to_client:
+        assert csum_ok(f), 'bad checksum: %s' % Ether(f).summary()
+    # the server sees: SYN (client ISN, MSS only), ACK, data, ACK
+    s = [tcp_of(f)[1] for f in to_server]
+    assert [str(t.flags) for t in s] == ['S', 'A', 'PA', 'A'], [x.summary() for x in s]
+    assert s[0].seq == CISN and s[0].options == [('MSS', 1460)]
+    assert (s[1].seq, s[1].ack, s[1].window) == (CISN + 1, SISN + 1, CWIN)
+    assert (s[2].seq, s[2].ack) == (CISN + 1, SISN + 1)      # ack moved to the server's space
+    assert bytes(s[2].payload) == req
+    assert s[3].ack == SISN + 1 + len(resp)
+    # the client sees: SYN|ACK, the window update, the data at cookie + 1
+    c = [tcp_of(f)[1] for f in to_client]
+    assert [str(t.flags) for t in c] == ['SA', 'A', 'PA'], [x.summary() for x in c]
+    assert (c[1].seq, c[1].ack, c[1].window) == (cookie + 1, CISN + 1, SWIN)
+    assert (c[2].seq, c[2].ack) == (cookie + 1, CISN + 1 + len(req))
+    assert bytes(c[2].payload) == resp
+    d = r.drops()
+    assert d['synproxy-pending'] == 1 and d['synproxy-cookie'] == 1, r.where()
+    st = synproxy_line(r)
+    assert (st['synacks'], st['cookies-ok'], st['completed'], st['cookies-bad']) == (1, 1, 1, 1)
+
+
+def test_forged_ack_alone_creates_nothing(tmp_path):
+    """ACKs with made-up cookies (an ACK flood) are dropped and counted, make
+    no state and send nothing."""
+    ev = [(1.0 + i / 100, 'outside', seg(4, True, 'A', 100 + i, 12345 + i, sport=41000 + i))
+          for i in range(20)]
+    r = replay(tmp_path, 'forged', ev)
+    assert r.fwd['inside'] == [] and r.fwd['outside'] == [], r.where()
+    assert r.drops()['synproxy-cookie'] == 20, r.where()
+    assert 'states created 0' in r.stdout
+
+
+def test_server_refuses(tmp_path):
+    """The server RSTs the proxied SYN: the client gets the RST at the seq
+    it expects from the proxy."""
+    syn, r0 = cookie_of(tmp_path, 4)
+    cookie = tcp_of(r0.fwd['outside'][0])[1].seq
+    ev = [(1.0, 'outside', syn),
+          (1.1, 'outside', seg(4, True, 'A', CISN + 1, cookie + 1)),
+          (1.2, 'inside', seg(4, False, 'RA', 0, CISN + 1, win=0))]
+    r = replay(tmp_path, 'rst', ev)
+    c = [tcp_of(f)[1] for f in r.fwd['outside']]
+    assert [str(t.flags) for t in c] == ['SA', 'RA'], r.where()
+    assert c[1].seq == cookie + 1 and csum_ok(r.fwd['outside'][1])
+    assert synproxy_line(r)['refused'] == 1
+
+
+def test_cookie_expires(tmp_path):
+    """A genuine ACK arriving over two cookie buckets (128 s) later is
+    refused: a captured cookie dies quickly."""
+    syn, r0 = cookie_of(tmp_path, 4)
+    cookie = tcp_of(r0.fwd['outside'][0])[1].seq
+    r = replay(tmp_path, 'late', [(1.0, 'outside', syn),
+                                  (200.0, 'outside', seg(4, True, 'A', CISN + 1, cookie + 1))])
+    assert r.fwd['inside'] == [], r.where()
+    assert r.drops()['synproxy-cookie'] == 1
+    assert synproxy_line(r)['cookies-expired'] == 1
