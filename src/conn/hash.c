@@ -102,3 +102,88 @@ int rw_hash_key_random(uint64_t key[2])
 	}
 	return 0;
 }
+
+/* ---- the fast-path hash (hash.h: struct rw_khash) ---- */
+
+static void burst16_sip(const struct rw_khash *h, const void *keys, unsigned n, uint64_t *out)
+{
+	const uint8_t *k = keys;
+
+	for (unsigned i = 0; i < n; i++)
+		out[i] = sip_hash(h->sip, k + 16 * i, 16, 1, 3);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/*
+ * Four keyed AES rounds over the key block. One round with a fixed round
+ * key is a permutation of the 128-bit block, so two different IPv4 keys
+ * never collide before the fold to 64 bits; two rounds already make every
+ * output byte depend on every input byte, four leave any input difference
+ * at least 25 active S-boxes (the AES wide-trail bound), so an attacker who
+ * does not know the round keys cannot pick keys whose folded outputs agree
+ * in the bucket bits more often than chance. Compiled for AES-NI only
+ * here, called only where CPUID has it.
+ */
+__attribute__((target("aes,sse2"))) static void burst16_aes(const struct rw_khash *h,
+							     const void *keys, unsigned n,
+							     uint64_t *out)
+{
+	const uint8_t *k = keys;
+	__m128i r0 = _mm_loadu_si128((const __m128i *)h->rk[0]);
+	__m128i r1 = _mm_loadu_si128((const __m128i *)h->rk[1]);
+	__m128i r2 = _mm_loadu_si128((const __m128i *)h->rk[2]);
+	__m128i r3 = _mm_loadu_si128((const __m128i *)h->rk[3]);
+	__m128i r4 = _mm_loadu_si128((const __m128i *)h->rk[4]);
+
+	for (unsigned i = 0; i < n; i++) {
+		__m128i s = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(k + 16 * i)), r0);
+
+		s = _mm_aesenc_si128(s, r1);
+		s = _mm_aesenc_si128(s, r2);
+		s = _mm_aesenc_si128(s, r3);
+		s = _mm_aesenc_si128(s, r4);
+		out[i] = (uint64_t)_mm_cvtsi128_si64(s) ^ (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+	}
+}
+
+static bool have_aes(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("aes");
+}
+#else
+static void burst16_aes(const struct rw_khash *h, const void *keys, unsigned n, uint64_t *out)
+{
+	burst16_sip(h, keys, n, out);
+}
+
+static bool have_aes(void)
+{
+	return false;
+}
+#endif
+
+void rw_khash_init(struct rw_khash *h, const uint64_t key[2], bool force_sip)
+{
+	memset(h, 0, sizeof(*h));
+	h->sip[0] = key[0];
+	h->sip[1] = key[1];
+	/* round keys: SipHash-2-4 of a counter under the start key, so that
+	 * they are as unpredictable as the key and independent of each other */
+	for (uint64_t i = 0; i < 10; i++)
+		h->rk[i / 2][i % 2] = sip_hash(key, &i, sizeof(i), 2, 4);
+	h->aes = !force_sip && have_aes();
+	h->burst16 = h->aes ? burst16_aes : burst16_sip;
+}
+
+uint64_t rw_khash(const struct rw_khash *h, const void *key, size_t len)
+{
+	uint64_t out;
+
+	if (len != 16)
+		return sip_hash(h->sip, key, len, 1, 3);
+	h->burst16(h, key, 1, &out);
+	return out;
+}

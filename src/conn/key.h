@@ -15,6 +15,7 @@
 #define RW_CONN_KEY_H
 
 #include <string.h>
+#include <arpa/inet.h>
 #include "../common.h"
 #include "../pkt/pkt.h"
 
@@ -67,6 +68,8 @@ enum {
 	RW_CF_SOLID = 1 << 1,  /* established and not closed: never evicted */
 	RW_CF_V6 = 1 << 2,     /* lives in the IPv6 table */
 	RW_CF_CLOSED = 1 << 3, /* TCP closed or reset: reclaiming it counts as removed */
+	RW_CF_PINNED = 1 << 4, /* never moved to another slot: alg.h's RW_CF_ALG (a
+				* helper remembers its control connection by slot) */
 };
 
 /*
@@ -119,6 +122,31 @@ static inline int rw_ep_cmp(const uint8_t *a, uint16_t ap, const uint8_t *b, uin
 }
 
 /*
+ * The IPv4 key without a memcmp call: the addresses compared as host-order
+ * integers (the order memcmp gives their network-order bytes), then the
+ * ports. The rest of union rw_key is left as it was: the key is 16 bytes.
+ */
+static inline unsigned rw_key4_make(struct rw_key4 *k, uint8_t proto, const uint8_t saddr[16],
+				    const uint8_t daddr[16], uint16_t sport, uint16_t dport,
+				    unsigned *side)
+{
+	uint32_t sa, da, lo_a, hi_a;
+	uint16_t lo_p = sport, hi_p = dport;
+
+	memcpy(&sa, saddr + 12, 4);
+	memcpy(&da, daddr + 12, 4);
+	lo_a = sa, hi_a = da;
+	uint64_t so = (uint64_t)ntohl(sa) << 16 | sport, dor = (uint64_t)ntohl(da) << 16 | dport;
+	*side = so > dor;
+	if (so > dor) {
+		lo_a = da, hi_a = sa;
+		lo_p = dport, hi_p = sport;
+	}
+	*k = (struct rw_key4){.addr = {lo_a, hi_a}, .port = {lo_p, hi_p}, .proto = proto};
+	return sizeof(struct rw_key4);
+}
+
+/*
  * Build the canonical key of a flow from its endpoints. af is RW_AF_INET
  * (addresses v4-mapped, as in struct rw_pkt) or RW_AF_INET6. *side gets 0
  * when the source is the key's endpoint 0. Returns the key length (16 or
@@ -130,26 +158,21 @@ static inline unsigned rw_key_make(union rw_key *k, uint8_t af, uint8_t proto,
 {
 	const uint8_t *lo_a = saddr, *hi_a = daddr;
 	uint16_t lo_p = sport, hi_p = dport;
-	size_t alen = af == RW_AF_INET ? 4 : 16;
-	size_t aoff = af == RW_AF_INET ? 12 : 0;
 
 	*side = 0;
-	if (unlikely(af != RW_AF_INET && af != RW_AF_INET6))
+	if (likely(af == RW_AF_INET)) {
+		/* the whole union, so that keys compare equal as unions too */
+		k->w[2] = k->w[3] = k->w[4] = 0;
+		return rw_key4_make(&k->v4, proto, saddr, daddr, sport, dport, side);
+	}
+	if (unlikely(af != RW_AF_INET6))
 		return 0;
-	if (rw_ep_cmp(saddr + aoff, sport, daddr + aoff, dport, alen) > 0) {
+	if (rw_ep_cmp(saddr, sport, daddr, dport, 16) > 0) {
 		lo_a = daddr, hi_a = saddr;
 		lo_p = dport, hi_p = sport;
 		*side = 1;
 	}
 	memset(k, 0, sizeof(*k));
-	if (af == RW_AF_INET) {
-		memcpy(&k->v4.addr[0], lo_a + 12, 4);
-		memcpy(&k->v4.addr[1], hi_a + 12, 4);
-		k->v4.port[0] = lo_p;
-		k->v4.port[1] = hi_p;
-		k->v4.proto = proto;
-		return sizeof(struct rw_key4);
-	}
 	memcpy(k->v6.addr[0], lo_a, 16);
 	memcpy(k->v6.addr[1], hi_a, 16);
 	k->v6.port[0] = lo_p;
@@ -175,36 +198,44 @@ static inline bool rw_icmp_is_echo_rep(uint8_t proto, uint8_t type)
 }
 
 /*
- * The key of the connection a (non-fragment-tail, non-error) packet belongs
- * to: TCP/UDP by ports, ICMP echo by identifier (both port fields, so the
+ * The ports of the key of the connection a (non-fragment-tail, non-error)
+ * packet belongs to, and rw_key_from_pkt, that key: TCP/UDP by ports, ICMP echo by identifier (both port fields, so the
  * request and the reply agree), anything else by addresses and protocol.
  * Returns 0 when p has no trackable key (not IP, or TCP/UDP/ICMP without a
  * parsed transport header, or an ICMP message that is not an echo).
  */
-static inline unsigned rw_key_from_pkt(const struct rw_pkt *p, union rw_key *k, unsigned *side)
+static inline bool rw_key_ports(const struct rw_pkt *p, uint16_t *sp, uint16_t *dp)
 {
-	uint16_t sp = 0, dp = 0;
-
-	*side = 0;
+	*sp = *dp = 0;
 	switch (p->proto) {
 	case RW_PROTO_TCP:
 	case RW_PROTO_UDP:
 		if (unlikely(!(p->flags & RW_PKT_L4)))
-			return 0;
-		sp = p->sport, dp = p->dport;
+			return false;
+		*sp = p->sport, *dp = p->dport;
 		break;
 	case RW_PROTO_ICMP:
 	case RW_PROTO_ICMP6:
 		if (unlikely(!(p->flags & RW_PKT_L4)))
-			return 0;
+			return false;
 		if (!rw_icmp_is_echo_req(p->proto, p->icmp_type) &&
 		    !rw_icmp_is_echo_rep(p->proto, p->icmp_type))
-			return 0;
-		sp = dp = p->icmp_id;
+			return false;
+		*sp = *dp = p->icmp_id;
 		break;
 	default:
 		break;
 	}
+	return true;
+}
+
+static inline unsigned rw_key_from_pkt(const struct rw_pkt *p, union rw_key *k, unsigned *side)
+{
+	uint16_t sp, dp;
+
+	*side = 0;
+	if (!rw_key_ports(p, &sp, &dp))
+		return 0;
 	return rw_key_make(k, p->af, p->proto, p->saddr, p->daddr, sp, dp, side);
 }
 

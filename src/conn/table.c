@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "../worker/reasons.h"
+#include "hash.h"
 #include "table.h"
 
 #define HUGE_2M (2u << 20)
@@ -131,10 +132,25 @@ uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
 	return RW_CT_NONE;
 }
 
+/* Keys compared as 64-bit words: two for IPv4, five for IPv6 (both
+ * lengths are multiples of 8), no call into libc. */
+static inline bool key_eq(const struct rw_ctable *t, uint32_t slot, const void *key)
+{
+	const uint8_t *a = rw_ctable_key(t, slot), *b = key;
+	uint64_t x, y, d = 0;
+
+	for (uint32_t off = 0; off < t->klen; off += 8) {
+		memcpy(&x, a + off, 8);
+		memcpy(&y, b + off, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
+
 /* The key at slot if it is live and equal; reclaims it when expired. */
 static bool hit(struct rw_ctable *t, uint32_t slot, const void *key, uint64_t now, bool *dead)
 {
-	if (memcmp(rw_ctable_key(t, slot), key, t->klen) != 0)
+	if (!key_eq(t, slot, key))
 		return false;
 	if (rw_conn_expired(t->ctx, rw_ctable_conn(t, slot), now)) {
 		reclaim(t, slot);
@@ -209,6 +225,81 @@ static uint32_t victim(const struct rw_ctable *t, const uint32_t b[2])
 	return best;
 }
 
+/*
+ * Cuckoo relocation: when both buckets of a new key are full, look for a
+ * chain of entries that can each move to their other bucket, ending at a
+ * bucket with a free slot, breadth first (shortest chain) over at most
+ * RELOC_NODES buckets; then move the chain from its far end, so that every
+ * entry is findable at every moment, and return the slot freed in one of
+ * the key's own buckets. An entry's other bucket comes from hashing its key
+ * again (t->kh). Entries of helper control connections stay put: the helper
+ * remembers them by slot.
+ */
+#define RELOC_NODES 64
+
+struct reloc_node {
+	uint32_t bucket;
+	int16_t parent;      /* index of the node whose entry moves here; -1: root */
+	uint8_t pslot;       /* that entry's slot in the parent's bucket */
+};
+
+static uint32_t other_bucket(const struct rw_ctable *t, uint32_t slot)
+{
+	uint32_t b1, b2;
+	uint16_t tag;
+
+	rw_ctable_where(t, rw_khash(t->kh, rw_ctable_key(t, slot), t->klen), &b1, &b2, &tag);
+	return slot / RW_CT_SLOTS == b1 ? b2 : b1;
+}
+
+static void move_entry(struct rw_ctable *t, uint32_t from, uint32_t to)
+{
+	memcpy(rw_ctable_conn(t, to), rw_ctable_conn(t, from), t->esize);
+	t->tags[to] = t->tags[from];
+	t->tags[from] = 0;
+}
+
+static uint32_t relocate(struct rw_ctable *t, const uint32_t b[2])
+{
+	struct reloc_node q[RELOC_NODES];
+	unsigned head = 0, n = 0;
+
+	if (!t->kh)
+		return RW_CT_NONE;
+	q[n++] = (struct reloc_node){b[0], -1, 0};
+	q[n++] = (struct reloc_node){b[1], -1, 0};
+	for (; head < n; head++) {
+		for (unsigned s = 0; s < RW_CT_SLOTS; s++) {
+			uint32_t from = q[head].bucket * RW_CT_SLOTS + s, alt;
+			unsigned m;
+
+			if (rw_ctable_conn(t, from)->flags & RW_CF_PINNED)
+				continue;
+			alt = other_bucket(t, from);
+			m = rw_ctable_match(&t->tags[(size_t)alt * RW_CT_SLOTS], 0);
+			if (m) {
+				/* found: move from the far end back to the root */
+				uint32_t to = alt * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
+				int i = (int)head;
+
+				move_entry(t, from, to);
+				while (q[i].parent >= 0) {
+					uint32_t up = (uint32_t)q[q[i].parent].bucket * RW_CT_SLOTS + q[i].pslot;
+
+					move_entry(t, up, from);
+					from = up;
+					i = q[i].parent;
+				}
+				t->ctx->relocated++;
+				return from;
+			}
+			if (n < RELOC_NODES && alt != q[head].bucket)
+				q[n++] = (struct reloc_node){alt, (int16_t)head, (uint8_t)s};
+		}
+	}
+	return RW_CT_NONE;
+}
+
 unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
 			  uint32_t *slot)
 {
@@ -223,6 +314,9 @@ unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint
 	reclaim_expired(t, b, now);
 	s = free_slot(t, b);
 	if (s != RW_CT_NONE && x->live < x->capacity)
+		goto take;
+	/* room in the count but not in these two buckets: make some */
+	if (s == RW_CT_NONE && x->live < x->capacity && (s = relocate(t, b)) != RW_CT_NONE)
 		goto take;
 	s = victim(t, b);
 	if (s == RW_CT_NONE) {

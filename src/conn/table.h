@@ -11,8 +11,10 @@
  * the first), the tag from the top 16 (0 means empty, so 0 maps to 1). A key
  * lives in one of its two buckets; a lookup reads at most those 16 tags and
  * compares the full key of each tag match. Inserts go to the emptier bucket
- * (two choices keep the buckets even), reclaim expired entries there, then
- * evict the oldest embryonic one, then refuse: never more than 16 slots.
+ * (two choices keep the buckets even), reclaim expired entries there, then,
+ * below the count limit, move entries to their other buckets to make room
+ * (cuckoo relocation, bounded), then evict the oldest embryonic entry of
+ * the two buckets, then refuse.
  *
  * Expiry is lazy (a lookup that meets its key expired reclaims it) plus a
  * bounded sweep (rw_ctable_sweep). Memory is mapped once at creation and
@@ -42,7 +44,10 @@ struct rw_conn_ctx {
 	uint64_t capacity;     /* live entries allowed, both tables together */
 	uint64_t live;         /* live entries, both tables */
 	uint64_t created, expired, removed, evicted, refused;
+	uint64_t relocated;    /* inserts that moved entries to their other bucket */
 };
+
+struct rw_khash;
 
 struct rw_ctable {
 	uint16_t *tags;        /* nbuckets * RW_CT_SLOTS; 0 = free */
@@ -51,6 +56,7 @@ struct rw_ctable {
 	uint32_t esize, klen;
 	uint64_t live;
 	struct rw_conn_ctx *ctx;
+	const struct rw_khash *kh; /* the keys' hash, for relocation; NULL: none */
 	void *map;
 	size_t map_len;
 	bool hugetlb;          /* backed by hugetlbfs pages (else THP advice) */

@@ -59,13 +59,16 @@ struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err,
 		snprintf(err, errlen, "getrandom: %s", strerror(-r));
 		goto out_free;
 	}
+	rw_khash_init(&s->kh, s->hash_key, o->hash_sip);
 	if (rw_ctable_init(&s->t4, &s->ctx, o->capacity, sizeof(struct rw_entry4),
 			   sizeof(struct rw_key4), err, errlen) < 0)
 		goto out_free;
+	s->t4.kh = &s->kh;
 	cap6 = RW_MAX(o->capacity / RW_V6_SHARE, RW_V6_MIN);
 	if (rw_ctable_init(&s->t6, &s->ctx, cap6, sizeof(struct rw_entry6), sizeof(struct rw_key6),
 			   err, errlen) < 0)
 		goto out_t4;
+	s->t6.kh = &s->kh;
 	s->alg = rw_alg_create(o->worker, o->nworkers);
 	if (!s->alg) {
 		snprintf(err, errlen, "out of memory");
@@ -92,28 +95,60 @@ void rw_state_destroy(struct rw_state *s)
 	free(s);
 }
 
+static_assert(RW_CF_ALG == RW_CF_PINNED, "the table never moves a helper's control connection");
+
 static uint64_t key_hash(const struct rw_state *s, const union rw_key *k, unsigned klen)
 {
-	return rw_siphash13(s->hash_key, k, klen);
+	return rw_khash(&s->kh, k, klen);
 }
 
-void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+/* Up to a burst: the IPv4 keys are gathered and hashed together (the AES
+ * rounds of different keys overlap), IPv6 keys one by one. */
+static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 {
+	struct rw_key4 k4[RW_BURST];
+	uint64_t h4[RW_BURST];
+	uint8_t idx[RW_BURST];
+	unsigned n4 = 0;
+
 	for (unsigned i = 0; i < n; i++) {
 		union rw_key k;
 		unsigned klen, side;
+		uint16_t sp, dp;
 
 		p[i]->ct_prep = 0;
 		p[i]->ct_hint = RW_CT_NONE;
 		if (p[i]->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
 			continue;
-		klen = rw_key_from_pkt(p[i], &k, &side);
+		if (!rw_key_ports(p[i], &sp, &dp))
+			continue;
+		if (likely(p[i]->af == RW_AF_INET)) {
+			/* written in place: a copy would stall on store forwarding */
+			rw_key4_make(&k4[n4], p[i]->proto, p[i]->saddr, p[i]->daddr, sp, dp, &side);
+			p[i]->ct_prep = 1;
+			idx[n4++] = (uint8_t)i;
+			continue;
+		}
+		klen = rw_key_make(&k, p[i]->af, p[i]->proto, p[i]->saddr, p[i]->daddr, sp, dp, &side);
 		if (!klen)
 			continue;
-		p[i]->hash = key_hash(s, &k, klen);
 		p[i]->ct_prep = 1;
-		rw_ctable_prefetch_index(table_of(s, p[i]->af), p[i]->hash);
+		p[i]->hash = key_hash(s, &k, klen);
+		rw_ctable_prefetch_index(&s->t6, p[i]->hash);
 	}
+	if (!n4)
+		return;
+	rw_khash16_burst(&s->kh, k4, n4, h4);
+	for (unsigned j = 0; j < n4; j++) {
+		p[idx[j]]->hash = h4[j];
+		rw_ctable_prefetch_index(&s->t4, h4[j]);
+	}
+}
+
+void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i += RW_BURST)
+		prepare_burst(s, p + i, RW_MIN(n - i, (unsigned)RW_BURST));
 }
 
 void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)

@@ -28,6 +28,7 @@ struct rw_state_opts {
 	uint32_t timeouts[RW_TO_MAX];     /* seconds */
 	uint32_t adaptive_start, adaptive_end; /* states; 0 = no adaptive scaling */
 	uint64_t hash_key[2];             /* per-start random key */
+	bool hash_sip;                    /* SipHash even where AES-NI is (bench, tests) */
 	unsigned worker, nworkers;        /* for the helpers' messages; 0, 0 = alone */
 };
 

@@ -8,6 +8,7 @@
 #ifndef RW_TRACK_H
 #define RW_TRACK_H
 
+#include "../conn/hash.h"
 #include "../conn/table.h"
 #include "state.h"
 
@@ -58,6 +59,7 @@ struct rw_state {
 	struct rw_conn_ctx ctx;
 	struct rw_ctable t4, t6;
 	uint64_t hash_key[2];
+	struct rw_khash kh;              /* keys' hash under hash_key (conn/hash.h) */
 	uint64_t cursor;                 /* expiry sweep over t4 then t6 slots */
 	unsigned last_check;             /* enum rw_tcp_check of the last drop */
 	uint64_t checks[RW_TCPC_MAX];    /* drops per failed check */

@@ -153,10 +153,13 @@ static void m_kill(unsigned i, uint64_t *counter)
 }
 
 /* Mirror of rw_ctable_insert, written the slow obvious way. Returns the
- * expected victim key index (or -1), and whether it should succeed. */
-static bool m_insert_expect(const uint32_t b[2], uint64_t now, int *victim)
+ * expected victim key index (or -1), and whether it should succeed;
+ * *may_move says the table may instead relocate entries (both buckets full
+ * below the count limit), which the caller sees in ctx.relocated. */
+static bool m_insert_expect(const uint32_t b[2], uint64_t now, int *victim, bool *may_move)
 {
 	*victim = -1;
+	*may_move = false;
 	unsigned used = m_in_bucket(b[0]) + m_in_bucket(b[1]);
 	if (used < 2 * RW_CT_SLOTS && m_live < M_CAP)
 		return true;
@@ -168,6 +171,7 @@ static bool m_insert_expect(const uint32_t b[2], uint64_t now, int *victim)
 	used = m_in_bucket(b[0]) + m_in_bucket(b[1]);
 	if (used < 2 * RW_CT_SLOTS && m_live < M_CAP)
 		return true;
+	*may_move = used == 2 * RW_CT_SLOTS && m_live < M_CAP;
 	uint64_t oldest = UINT64_MAX;
 	for (unsigned i = 0; i < M_KEYS; i++) {
 		uint32_t kb = model[i].slot / RW_CT_SLOTS;
@@ -182,6 +186,7 @@ static bool m_insert_expect(const uint32_t b[2], uint64_t now, int *victim)
 
 static struct rw_conn_ctx ctx;
 static struct rw_ctable tab;
+static struct rw_khash tab_kh; /* SipHash-1-3 under key0: hash_of's function */
 
 static uint64_t hash_of(unsigned i)
 {
@@ -206,10 +211,33 @@ static unsigned m_compare_all(void)
 	return bad;
 }
 
+/* After a relocation: read every live model key's slot back from the
+ * table; each must still be found, in one of its own two buckets. */
+static unsigned m_resync(void)
+{
+	unsigned bad = 0;
+	for (unsigned i = 0; i < M_KEYS; i++) {
+		struct rw_key4 k;
+		uint32_t b[2];
+		uint16_t tag;
+		if (!model[i].live)
+			continue;
+		mk_key(i, &k);
+		uint32_t s = rw_ctable_find(&tab, &k, hash_of(i), 0, RW_CT_NONE);
+		rw_ctable_where(&tab, hash_of(i), &b[0], &b[1], &tag);
+		if (s == RW_CT_NONE || (s / RW_CT_SLOTS != b[0] && s / RW_CT_SLOTS != b[1])) {
+			bad++;
+			continue;
+		}
+		model[i].slot = s;
+	}
+	return bad;
+}
+
 TEST(table_churn_against_naive_model)
 {
 	char err[256];
-	uint64_t now = 1000000000ull, inserts = 0, finds = 0, sweeps = 0;
+	uint64_t now = 1000000000ull, inserts = 0, finds = 0, sweeps = 0, relocs = 0;
 	unsigned mismatches = 0, slot_errors = 0, hint_errors = 0;
 	struct rusage ru0, ru1;
 
@@ -219,6 +247,10 @@ TEST(table_churn_against_naive_model)
 	ctx.capacity = M_CAP;
 	CHECK_EQ(rw_ctable_init(&tab, &ctx, M_CAP, 64, 16, err, sizeof(err)), 0);
 	CHECK(rw_ctable_nslots(&tab) >= M_CAP);
+	rw_khash_init(&tab_kh, key0, true);
+	CHECK_EQ(rw_khash(&tab_kh, &(struct rw_key4){.proto = 6}, 16),
+		 rw_siphash13(key0, &(struct rw_key4){.proto = 6}, 16));
+	tab.kh = &tab_kh;
 
 	memset(model, 0, sizeof(model)); /* touch the model's pages now */
 	uint64_t mark = heap_mark();
@@ -257,8 +289,19 @@ TEST(table_churn_against_naive_model)
 				continue;
 			}
 			int victim;
-			bool ok = m_insert_expect(b, now, &victim);
+			bool may_move;
+			bool ok = m_insert_expect(b, now, &victim, &may_move);
+			uint64_t moved0 = ctx.relocated;
 			unsigned r = rw_ctable_insert(&tab, &k, h, now, &s);
+			if (ctx.relocated != moved0) {
+				/* cuckoo: only when both buckets were full below
+				 * the count limit, and then instead of evicting */
+				mismatches += !may_move || r != RW_PASS || ctx.relocated != moved0 + 1;
+				ok = true;
+				victim = -1;
+				relocs++;
+				slot_errors += m_resync();
+			}
 			if (!ok) {
 				mismatches += r != RW_DROP_STATE_FULL;
 				m_refused++;
@@ -328,10 +371,11 @@ TEST(table_churn_against_naive_model)
 	CHECK(m_expired > 1000);
 	CHECK(m_evicted > 10);
 	CHECK(m_refused > 0);
+	CHECK(relocs > 10);
 	CHECK(ctx.live <= M_CAP);
-	printf("# churn: %llu inserts, %llu expired, %llu evicted, %llu refused, live %llu\n",
+	printf("# churn: %llu inserts, %llu expired, %llu evicted, %llu refused, %llu relocated, live %llu\n",
 	       (unsigned long long)inserts, (unsigned long long)m_expired,
-	       (unsigned long long)m_evicted, (unsigned long long)m_refused,
+	       (unsigned long long)m_evicted, (unsigned long long)m_refused, (unsigned long long)relocs,
 	       (unsigned long long)m_live);
 	rw_ctable_flush(&tab);
 	CHECK_EQ(ctx.live, 0);
@@ -630,17 +674,64 @@ TEST(full_table_evicts_only_embryonic)
 	for (unsigned i = 0; i < 200; i++)
 		establish(s, 0x0a000000 + i, 1000, SEC);
 	rw_state_stats(s, &st);
-	uint64_t live = st.current;
+	CHECK_EQ(st.current, 200); /* relocation found room for every one */
+	CHECK_EQ(st.refused, 0);
 	struct rw_pkt p = syn4(0x0d000000, 1, 0xc0a80001, 80, RW_TH_SYN, 1, 0);
 	unsigned r = rw_state_create(s, &p, 3, 2 * SEC);
 	rw_state_stats(s, &st);
-	if (live == 200) {
-		CHECK_EQ(r, RW_DROP_STATE_FULL);
-		CHECK_EQ(st.refused, 1);
-	}
+	CHECK_EQ(r, RW_DROP_STATE_FULL);
+	CHECK_EQ(st.refused, 1);
 	CHECK_EQ(st.evicted, 0);
 	CHECK(st.current <= 200);
 	rw_state_destroy(s);
+}
+
+/* Filled to its count limit with established entries, the table takes
+ * every one: both buckets full sends entries to their other buckets (cuckoo
+ * relocation) rather than refusing. Both hash implementations, and then
+ * every key is still found where it is. */
+static void fill_full(bool sip, uint64_t cap)
+{
+	struct rw_conn_ctx x = {.capacity = cap};
+	struct rw_ctable t;
+	struct rw_khash kh;
+	char err[128];
+	uint64_t lost = 0;
+
+	for (unsigned i = 0; i < RW_TO_MAX; i++)
+		x.to_ms[i] = 1000000;
+	CHECK_EQ(rw_ctable_init(&t, &x, cap, 64, 16, err, sizeof(err)), 0);
+	rw_khash_init(&kh, key0, sip);
+	t.kh = &kh;
+	for (uint64_t i = 0; i < cap; i++) {
+		struct rw_key4 k = {.addr = {(uint32_t)i, 0xc0a80001u}, .port = {(uint16_t)(i >> 32), 443},
+				    .proto = 6};
+		uint32_t s;
+		if (rw_ctable_insert(&t, &k, rw_khash(&kh, &k, 16), 1, &s) != RW_PASS)
+			continue;
+		rw_ctable_conn(&t, s)->flags = RW_CF_SOLID;
+		rw_ctable_conn(&t, s)->last = 1;
+	}
+	CHECK_EQ(x.refused, 0);
+	CHECK_EQ(x.evicted, 0);
+	CHECK_EQ(x.live, cap);
+	CHECK(x.relocated > 0);
+	for (uint64_t i = 0; i < cap; i++) {
+		struct rw_key4 k = {.addr = {(uint32_t)i, 0xc0a80001u}, .port = {(uint16_t)(i >> 32), 443},
+				    .proto = 6};
+		lost += rw_ctable_find(&t, &k, rw_khash(&kh, &k, 16), 2, RW_CT_NONE) == RW_CT_NONE;
+	}
+	CHECK_EQ(lost, 0);
+	printf("# fill %s %llu: %llu relocations\n", sip ? "siphash" : "fast", (unsigned long long)cap,
+	       (unsigned long long)x.relocated);
+	rw_ctable_fini(&t);
+}
+
+TEST(fill_to_capacity_without_refusal)
+{
+	fill_full(true, 200000);
+	fill_full(false, 200000);
+	fill_full(false, 1000);
 }
 
 TEST(bad_options_are_refused)
