@@ -507,3 +507,39 @@ TEST(expectation_travels_to_the_other_worker_and_is_used_once)
 	rw_state_destroy(a);
 	rw_state_destroy(b);
 }
+
+/* ---- configuration ---- */
+
+static int conf(const char *text, struct rw_config *c)
+{
+	struct rw_diag d = {.out = NULL};
+
+	return rw_config_parse("t.conf", text, NULL, 0, c, &d);
+}
+
+TEST(set_ftp_ports)
+{
+	struct rw_config c;
+
+	CHECK_EQ(conf("pass all\n", &c), 0);
+	CHECK_EQ(c.nftp_ports, 1);
+	CHECK_EQ(c.ftp_ports[0], 21);
+	CHECK_EQ(c.timeouts[RW_TO_FTP_EXPECT], 30);
+	rw_config_free(&c);
+	CHECK_EQ(conf("set ftp-ports { 21 2121, 21 }\nset timeout ftp.expect 5\n", &c), 0);
+	CHECK_EQ(c.nftp_ports, 2);
+	CHECK_EQ(c.ftp_ports[1], 2121);
+	CHECK_EQ(c.timeouts[RW_TO_FTP_EXPECT], 5);
+	rw_config_free(&c);
+	CHECK_EQ(conf("set ftp-ports none\n", &c), 0);
+	CHECK_EQ(c.nftp_ports, 0);
+	rw_config_free(&c);
+	CHECK_EQ(conf("set ftp-ports 2121\n", &c), 0);
+	CHECK_EQ(c.nftp_ports, 1);
+	CHECK_EQ(c.ftp_ports[0], 2121);
+	rw_config_free(&c);
+	CHECK(conf("set ftp-ports 0\n", &c) < 0);
+	CHECK(conf("set ftp-ports 65536\n", &c) < 0);
+	CHECK(conf("set ftp-ports { 1 2 3 4 5 6 7 8 9 }\n", &c) < 0);
+	CHECK(conf("set ftp-ports { 21\n", &c) < 0);
+}
