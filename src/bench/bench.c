@@ -17,7 +17,8 @@ static const char usage[] =
 	"                      [--connections N] [--capacity N] [--rules FILE]\n"
 	"                      [--frame-size B] [--workers N] [--duration S | --packets N]\n"
 	"                      [--zipf S] [--new PCT] [--seed N] [--interval S]\n"
-	"                      [--reload-every S [--reload-rules FILE]] [--gen-only | --table-only] [--json]\n";
+	"                      [--reload-every S [--reload-rules FILE]] [--gen-only | --table-only]\n"
+	"                      [--checksum verify|ignore] [--json]\n";
 
 /* A stateful "pass out": the inside may open TCP and UDP connections, and
  * nothing comes in unless it belongs to one. */
@@ -127,6 +128,14 @@ static int set_opt(int c, const char *v, struct bench_opts *o)
 	case 'j':
 		o->json = true;
 		return 0;
+	case 'k':
+		/* ignore: what a NIC that verifies L4 checksums leaves to us */
+		if (strcmp(v, "verify") && strcmp(v, "ignore")) {
+			fprintf(stderr, "ringwall bench: --checksum verify or ignore, got '%s'\n", v);
+			return -1;
+		}
+		o->checksum = !strcmp(v, "verify");
+		return 0;
 	}
 	return -1;
 }
@@ -151,13 +160,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{"gen-only", no_argument, NULL, 'g'},
 		{"table-only", no_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
+		{"checksum", required_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
 	*o = (struct bench_opts){.conns = 1000, .frame_size = 64, .new_pct = 10, .seed = 1,
-				 .duration = 5};
+				 .duration = 5, .checksum = -1};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h') {
@@ -311,6 +321,8 @@ int bench_config(const struct bench_opts *o, const char *rules, struct rw_config
 	}
 	cfg->workers = o->workers;
 	cfg->limit_states = o->capacity;
+	if (o->checksum >= 0)
+		cfg->verify_l4_csum = o->checksum;
 	return 0;
 }
 

@@ -28,6 +28,7 @@ struct bench_opts {
 	const char *reload_rules;  /* alternate with rules on reload (default: rules) */
 	double reload_every;       /* seconds; 0 = no reloads */
 	bool json;
+	int checksum;              /* 1 verify, 0 ignore (NIC offload), -1 as the rules say */
 };
 
 #define BENCH_MAX_INTERVALS 4096

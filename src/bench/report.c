@@ -175,8 +175,9 @@ void bench_report_json(const struct rw_engine *e, const struct bench_opts *o,
 	table_mem(e, &m);
 	fprintf(f, "{\n  \"profile\": \"%s\", \"connections\": %llu, \"capacity\": %llu, \"frame_size\": %u,\n",
 		profile_of(o), (unsigned long long)o->conns, (unsigned long long)r->capacity, o->frame_size);
-	fprintf(f, "  \"workers\": %u, \"zipf\": %g, \"rules\": %zu, \"rules_file\": \"%s\",\n", e->nworkers,
-		o->zipf, r->nrules, o->rules ? o->rules : "");
+	fprintf(f, "  \"workers\": %u, \"zipf\": %g, \"rules\": %zu, \"rules_file\": \"%s\", \"l4_checksum\": \"%s\",\n",
+		e->nworkers, o->zipf, r->nrules, o->rules ? o->rules : "",
+		e->parse.verify_l4_csum ? "verify" : "ignore");
 	fprintf(f, "  \"warmup\": {\"packets\": %llu, \"secs\": %.3f, \"states\": %llu, \"drops\": ",
 		(unsigned long long)r->warm_pkts, r->warm_secs, (unsigned long long)r->warm_ss.current);
 	json_drops(f, r, true);
@@ -187,12 +188,12 @@ void bench_report_json(const struct rw_engine *e, const struct bench_opts *o,
 		(unsigned long long)r->gen.pkts, (unsigned long long)r->gen.bytes,
 		(unsigned long long)r->gen.new_flows, (unsigned long long)r->gen.tx_pkts,
 		(unsigned long long)r->gen.released);
-	fprintf(f, "  \"states\": {\"live\": %llu, \"capacity\": %llu, \"occupancy\": %.4f, \"created\": %llu, \"expired\": %llu, \"removed\": %llu, \"evicted\": %llu, \"refused\": %llu},\n",
+	fprintf(f, "  \"states\": {\"live\": %llu, \"capacity\": %llu, \"occupancy\": %.4f, \"created\": %llu, \"expired\": %llu, \"removed\": %llu, \"evicted\": %llu, \"refused\": %llu, \"relocated\": %llu},\n",
 		(unsigned long long)r->ss.current, (unsigned long long)r->capacity,
 		r->capacity ? (double)r->ss.current / (double)r->capacity : 0,
 		(unsigned long long)r->ss.created, (unsigned long long)r->ss.expired,
 		(unsigned long long)r->ss.removed, (unsigned long long)r->ss.evicted,
-		(unsigned long long)r->ss.refused);
+		(unsigned long long)r->ss.refused, (unsigned long long)r->ss.relocated);
 	fprintf(f, "  \"memory\": {\"ipv4_table_bytes\": %llu, \"ipv6_table_bytes\": %llu, \"mapped_bytes\": %llu, \"resident_growth_bytes\": %llu,\n",
 		(unsigned long long)m.v4_exact, (unsigned long long)m.v6_exact,
 		(unsigned long long)m.mapped, (unsigned long long)r->table_bytes);

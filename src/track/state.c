@@ -369,10 +369,14 @@ struct rw_alg *rw_state_alg(struct rw_state *s)
 	return s->alg;
 }
 
-void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
+static uint64_t total_slots(const struct rw_state *s)
 {
-	rw_alg_expire(s->alg, now, RW_MIN(budget, 64u));
-	uint64_t n4 = rw_ctable_nslots(&s->t4), total = n4 + rw_ctable_nslots(&s->t6);
+	return rw_ctable_nslots(&s->t4) + rw_ctable_nslots(&s->t6);
+}
+
+static void sweep(struct rw_state *s, uint64_t now, unsigned budget)
+{
+	uint64_t n4 = rw_ctable_nslots(&s->t4), total = total_slots(s);
 
 	/* one cursor walks the IPv4 slots then the IPv6 ones, so both tables
 	 * get swept in proportion to their size */
@@ -393,6 +397,42 @@ void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
 	}
 }
 
+void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
+{
+	rw_alg_expire(s->alg, now, RW_MIN(budget, 64u));
+	sweep(s, now, budget);
+}
+
+/*
+ * Paced: the sweep covers every slot once per RW_SWEEP_NS of the clock,
+ * however many packets pass, so its cost per packet falls as the rate
+ * rises (at 10M connections and 20 Mpps, about 0.06 slots a packet against
+ * 0.5 for a fixed 16 a burst). pace_ns advances by the time the slots
+ * swept were worth; a sweep that falls behind (more than max due) drops
+ * the backlog rather than catching up in one burst. Lookups and inserts
+ * reclaim what they meet expired, so a late sweep only delays counters.
+ */
+void rw_state_expire_paced(struct rw_state *s, uint64_t now, unsigned max)
+{
+	uint64_t total = total_slots(s), n;
+
+	rw_alg_expire(s->alg, now, RW_MIN(max, 64u));
+	if (now <= s->pace_ns) {
+		s->pace_ns = now; /* a clock that went back (replays) starts again */
+		return;
+	}
+	n = (uint64_t)((__uint128_t)(now - s->pace_ns) * total / RW_SWEEP_NS);
+	if (!n)
+		return;
+	if (n > max) {
+		n = max;
+		s->pace_ns = now;
+	} else {
+		s->pace_ns += (uint64_t)((__uint128_t)n * RW_SWEEP_NS / total);
+	}
+	sweep(s, now, (unsigned)n);
+}
+
 void rw_state_flush(struct rw_state *s)
 {
 	rw_ctable_flush(&s->t4);
@@ -408,6 +448,7 @@ void rw_state_stats(const struct rw_state *s, struct rw_state_stats *out)
 	out->removed = s->ctx.removed;
 	out->evicted = s->ctx.evicted;
 	out->refused = s->ctx.refused;
+	out->relocated = s->ctx.relocated;
 	out->current = s->ctx.live;
 	out->current_v4 = s->t4.live;
 	out->current_v6 = s->t6.live;

@@ -8,7 +8,7 @@
  *   rw_state_prefetch()  find each packet's entry by tag, prefetch it
  *   rw_state_track()     per packet: look up, run the protocol tracker
  *   rw_state_create()    after the rules passed a miss with "keep state"
- *   rw_state_expire()    bounded expiry work, once per burst
+ *   rw_state_expire_paced()  expiry work paced by the clock, once per burst
  *
  * Times are nanoseconds from the port's clock (capture time for pcap
  * replay), so a replay expires connections as the original traffic did.
@@ -37,6 +37,7 @@ struct rw_state_stats {
 	uint64_t created, expired, removed;   /* removed: closed/reset and reclaimed */
 	uint64_t evicted;                     /* embryonic entries pushed out when full */
 	uint64_t refused;                     /* inserts refused: table full */
+	uint64_t relocated;                   /* inserts that moved entries (cuckoo) */
 	uint64_t current;                     /* live entries now */
 	uint64_t current_v4, current_v6;
 	struct rw_alg_stats alg;              /* helpers and expectations (docs/alg.md) */
@@ -93,8 +94,14 @@ int rw_state_mark_alg(struct rw_state *s, const struct rw_pkt *p, unsigned helpe
 /* The shard's helper state: its outbox and inbox for the worker rings. */
 struct rw_alg *rw_state_alg(struct rw_state *s);
 
-/* Expire up to budget entries; call once per burst. */
+/* Check budget slots for expired entries (idle time, tests). */
 void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget);
+
+/* Once per burst: check the slots due since the last call so that the
+ * whole table is swept every RW_SWEEP_NS (pf's "timeout interval"), at
+ * most max. */
+#define RW_SWEEP_NS (10ull * 1000000000ull)
+void rw_state_expire_paced(struct rw_state *s, uint64_t now, unsigned max);
 
 /* Drop every entry (ringwallctl flush). */
 void rw_state_flush(struct rw_state *s);

@@ -61,6 +61,7 @@ struct rw_state {
 	uint64_t hash_key[2];
 	struct rw_khash kh;              /* keys' hash under hash_key (conn/hash.h) */
 	uint64_t cursor;                 /* expiry sweep over t4 then t6 slots */
+	uint64_t pace_ns;                /* rw_state_expire_paced: swept up to this time */
 	unsigned last_check;             /* enum rw_tcp_check of the last drop */
 	uint64_t checks[RW_TCPC_MAX];    /* drops per failed check */
 	struct rw_alg *alg;              /* helpers: control connections, expectations */

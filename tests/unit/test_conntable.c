@@ -734,6 +734,47 @@ TEST(fill_to_capacity_without_refusal)
 	fill_full(false, 1000);
 }
 
+/* The paced sweep visits every slot once per RW_SWEEP_NS, in small steps,
+ * whatever the call rate: entries that went quiet are gone one period after
+ * their timeout even with no lookups, and no call sweeps more than its max. */
+TEST(paced_sweep_covers_the_table_once_a_period)
+{
+	struct rw_state *s = mk_state(5000, 0, 0);
+	struct rw_state_stats st;
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	uint64_t total = rw_ctable_nslots(&s->t4) + rw_ctable_nslots(&s->t6), t = SEC;
+	for (unsigned i = 0; i < 100; i++) {
+		struct rw_pkt p = udp4(0x0a000000 + i, 1000, 0xc0a80001, 53);
+		CHECK_EQ(rw_state_create(s, &p, 1, t), RW_PASS);
+	}
+	rw_state_expire_paced(s, t, 16); /* first call: starts the pace */
+	uint64_t c0 = s->cursor, swept = 0, most = 0;
+	/* one period in 1 ms steps: the whole table, a little at a time */
+	for (uint64_t k = 1; k <= RW_SWEEP_NS / 1000000; k++) {
+		uint64_t before = s->cursor;
+		rw_state_expire_paced(s, t + k * 1000000, 16);
+		uint64_t d = (s->cursor + total - before) % total;
+		swept += d;
+		most = RW_MAX(most, d);
+	}
+	CHECK(swept + 2 >= total && swept <= total + 2);
+	CHECK(most <= 16);
+	CHECK(s->cursor != c0 || swept % total == 0);
+	rw_state_stats(s, &st);
+	CHECK_EQ(st.current, 100); /* nothing was due yet */
+	/* past the timeout (udp.first is 10 + RW_TO_UDP_FIRST s here) plus one
+	 * period, every entry has been met by the sweep */
+	uint64_t due = SEC + (10 + RW_TO_UDP_FIRST) * SEC;
+	for (t = due; t <= due + RW_SWEEP_NS + 10000000; t += 1000000)
+		rw_state_expire_paced(s, t, 16);
+	rw_state_stats(s, &st);
+	CHECK_EQ(st.current, 0);
+	CHECK_EQ(st.expired, 100);
+	rw_state_destroy(s);
+}
+
 TEST(bad_options_are_refused)
 {
 	struct rw_state_opts o = {.capacity = 0};
