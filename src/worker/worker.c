@@ -560,7 +560,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 		rw_frag_expire(w->frag, now, rs->cfg.timeouts[RW_TO_FRAG] * 1000000000ull, EXPIRE_BUDGET_BUSY);
 	if (w->eng->rings && unlikely(rw_state_alg(w->state)->nout))
 		send_alg(w);
-	rw_state_expire(w->state, now, EXPIRE_BUDGET_BUSY);
+	rw_state_expire_paced(w->state, now, EXPIRE_BUDGET_BUSY);
 	w->st.bursts++;
 	return n;
 }
