@@ -26,8 +26,10 @@ static bool csum_pseudo_ok(const struct rw_pkt *p, const uint8_t *l4, uint32_t n
 
 	/* Ten 32-bit words summed inline (no carry can leave 64 bits): this
 	 * runs for every TCP/UDP packet, the call overhead would dominate. */
-	for (int i = 0; i < 32; i += 4) {
+	for (int i = 0; i < 16; i += 4) {
 		memcpy(&w, p->saddr + i, 4);
+		s += w;
+		memcpy(&w, p->daddr + i, 4);
 		s += w;
 	}
 	memcpy(&w, ph, 4);
