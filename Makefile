@@ -57,16 +57,18 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libringwall.a
 deps:
 	@tools/install-deps.sh
 
-# Plain and sanitizer builds, then every test group; the sanitizer build runs
-# the unit tests and the capture replays. SAN=1 tests the sanitizer build only.
+# gcc plain, gcc ASan/UBSan and clang builds, then every test group; the
+# sanitizer build runs the unit tests and the capture replays, the clang build
+# its unit tests. SAN=1 tests the sanitizer build only.
 test: deps
 ifeq ($(SAN),1)
 	$(MAKE) all SAN=1
 	RINGWALL=$(CURDIR)/build-san/ringwall RW_TEST_BUILDS=build-san tests/run.sh
 else
-	$(MAKE) all SAN=0
-	$(MAKE) all SAN=1
-	tests/run.sh
+	$(MAKE) -j2 all SAN=0
+	$(MAKE) -j2 all SAN=1
+	$(MAKE) -j2 all SAN=0 CC=clang BUILD=build-clang
+	RW_TEST_BUILDS="build build-san build-clang" tests/run.sh
 endif
 
 demo: deps
