@@ -353,7 +353,7 @@ TEST(macros)
 	/* "$net/16" expands to "10.0.0.0/8/16", which is not an address. */
 	CHECK_EQ(parse(text, &c), -1);
 	CHECK_STR(dg.first, "t.conf:8:31: unexpected '/' (expected flags, icmp-type, icmp6-type, "
-		  "keep state, no state or end of line)");
+		  "keep state, synproxy state, no state or end of line)");
 
 	text = PORTS
 		"net = \"10.0.0.0\"\n"
@@ -1043,9 +1043,9 @@ TEST(state_and_option_errors)
 	ERR("pass keep\n", "t.conf:1:10: unexpected end of line (expected 'state')");
 	ERR("pass keep state no state\n", "t.conf:1:17: state given twice");
 	ERR("pass modulate state\n", "t.conf:1:6: unexpected 'modulate' (expected flags, "
-	    "icmp-type, icmp6-type, keep state, no state or end of line)");
+	    "icmp-type, icmp6-type, keep state, synproxy state, no state or end of line)");
 	ERR("pass from any to any to any\n", "t.conf:1:22: unexpected 'to' (expected flags, "
-	    "icmp-type, icmp6-type, keep state, no state or end of line)");
+	    "icmp-type, icmp6-type, keep state, synproxy state, no state or end of line)");
 	ERR("block arp proto tcp\n", "t.conf:1:11: unexpected 'proto' (an arp rule takes no "
 	    "protocols, addresses, ports or options)");
 	ERR("pass proto\n", "t.conf:1:11: unexpected end of line (expected a protocol)");
