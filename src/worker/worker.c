@@ -59,6 +59,7 @@ static inline uint64_t frame_now(const struct rw_worker *w, const struct rw_fram
  * an old connection is not counted against a different rule. */
 #define RULE_REF_BITS 20
 #define RULE_REF_MASK ((1u << RULE_REF_BITS) - 1)
+static_assert(RULE_REF_BITS == RW_RULE_REF_BITS, "ruleset.c maps the same references");
 
 static inline uint32_t rule_ref(const struct rw_ruleset *rs, uint32_t rule)
 {
@@ -68,8 +69,11 @@ static inline uint32_t rule_ref(const struct rw_ruleset *rs, uint32_t rule)
 static inline bool rule_ref_current(const struct rw_ruleset *rs, uint32_t ref, uint32_t *rule)
 {
 	*rule = ref & RULE_REF_MASK;
-	return (ref >> RULE_REF_BITS) == (rs->gen & ((1u << (32 - RULE_REF_BITS)) - 1)) &&
-	       *rule < rs->cfg.nrules;
+	if (likely((ref >> RULE_REF_BITS) == (rs->gen & ((1u << (32 - RULE_REF_BITS)) - 1))))
+		return *rule < rs->cfg.nrules;
+	/* Older: after ringwallctl rule add/remove the connection keeps its
+	 * rule, renumbered through the edits (ruleset.c); after a reload not. */
+	return rs->nedits && rw_ruleset_ref_map(rs, ref, rule);
 }
 
 static void log_packet(struct rw_worker *w, const struct rw_frame *f)
