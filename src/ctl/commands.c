@@ -22,6 +22,8 @@ static const struct rw_ctl_cmd commands[] = {
 	{"states", rw_ctl_cmd_states, "states [count] [proto P] [addr A] [port N] [limit N]   tracked connections"},
 	{"rules", rw_ctl_cmd_rules, "rules                  each rule with its line and packet/byte counters"},
 	{"reload", rw_ctl_cmd_reload, "reload                 re-read the configuration; errors leave the rules as they are"},
+	{"rule", rw_ctl_cmd_rule, "rule add [at N|before N|after N] \"RULE\" | rule remove N   edit the running rules (until the next reload)", true},
+	{"table", rw_ctl_cmd_table, "table add|remove NAME [!]ADDR[/LEN] | table show [NAME]   edit or list a table (until the next reload)"},
 	{"flush", rw_ctl_cmd_flush, "flush                  forget every tracked connection"},
 	{"metrics", rw_ctl_cmd_metrics, "metrics                Prometheus text exposition"},
 	{"help", rw_ctl_cmd_help, "help                   this list"},

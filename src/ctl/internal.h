@@ -31,6 +31,7 @@ struct rw_ctl_req {
 	const char *argv[RW_CTL_MAX_ARGS];
 	unsigned argc;
 	bool json;
+	const char *line;     /* the whole request line, unsplit */
 };
 
 /* A command writes its reply body into out and returns 0, or -1 after
@@ -41,11 +42,12 @@ struct rw_ctl_cmd {
 	const char *name;
 	rw_ctl_cmd_fn fn;
 	const char *help;
+	bool text;            /* reads free text from line: argv may be cut short */
 };
 
 const struct rw_ctl_cmd *rw_ctl_find(const char *name);
 
-/* commands.c, states.c */
+/* commands.c, states.c, edit.c */
 int rw_ctl_cmd_status(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
 int rw_ctl_cmd_stats(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
 int rw_ctl_cmd_rules(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
@@ -53,6 +55,8 @@ int rw_ctl_cmd_reload(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_bu
 int rw_ctl_cmd_flush(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
 int rw_ctl_cmd_metrics(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
 int rw_ctl_cmd_states(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
+int rw_ctl_cmd_rule(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
+int rw_ctl_cmd_table(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
 int rw_ctl_cmd_help(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out);
 
 #endif

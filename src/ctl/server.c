@@ -266,6 +266,7 @@ void rw_ctl_close(struct rw_ctl *c)
 static int parse_request(char *line, struct rw_ctl_req *r)
 {
 	char *save = NULL;
+	bool more = false;
 
 	memset(r, 0, sizeof(*r));
 	for (char *w = strtok_r(line, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save)) {
@@ -276,9 +277,11 @@ static int parse_request(char *line, struct rw_ctl_req *r)
 		else if (r->argc < RW_CTL_MAX_ARGS)
 			r->argv[r->argc++] = w;
 		else
-			return -E2BIG;
+			more = true; /* go on: --json may come last */
 	}
-	return r->cmd ? 0 : -EINVAL;
+	if (!r->cmd)
+		return -EINVAL;
+	return more ? -E2BIG : 0;
 }
 
 int rw_ctl_handle(struct rw_ctl *c, const char *line, struct rw_buf *reply)
@@ -291,6 +294,11 @@ int rw_ctl_handle(struct rw_ctl *c, const char *line, struct rw_buf *reply)
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	ret = parse_request(copy, &r);
+	r.line = line;
+	/* a command that reads free text (a rule) may have more words */
+	if (ret == -E2BIG && (cmd = rw_ctl_find(r.cmd)) && cmd->text)
+		ret = 0;
+	cmd = NULL;
 	if (ret)
 		rw_buf_puts(&body, ret == -E2BIG ? "too many arguments" : "empty request");
 	else if (!(cmd = rw_ctl_find(r.cmd)))

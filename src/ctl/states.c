@@ -24,8 +24,8 @@
 #define MAX_LIMIT 1000000
 
 /* worker.c stores "rule set generation << 20 | rule index" as a state's
- * rule (RULE_REF_BITS): the index is what an operator wants to see. */
-#define RULE_INDEX_MASK ((1u << 20) - 1)
+ * rule (RW_RULE_REF_BITS): the index is what an operator wants to see. */
+#define RULE_INDEX_MASK RW_RULE_REF_MASK
 
 struct filter {
 	int proto;              /* -1 = any */
@@ -223,19 +223,27 @@ static void fmt_addr(const struct rw_conn_info *ci, const uint8_t *a, char *buf,
 		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
 }
 
-/* Seconds until expiry. Ports stamp frames from different clocks
- * (afpacket: the kernel's CLOCK_REALTIME receive time; others: the
- * monotonic clock), and the shard stores times in its packets' clock:
- * a value past 2001 in nanoseconds can only be wall-clock time. */
+/* Seconds until expiry. Live ports run the shard on the monotonic clock
+ * (frame_now in worker.c), and the control socket serves live runs only;
+ * a capture replay's times are the capture's, but nobody asks it. */
 static double expires_in(uint64_t t)
 {
-	struct timespec ts;
-
-	clock_gettime(t > 1000000000ull * 1000000000ull ? CLOCK_REALTIME : CLOCK_MONOTONIC, &ts);
-	return ((double)t - ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec)) / 1e9;
+	return ((double)t - (double)rw_now_ns()) / 1e9;
 }
 
-static void print_entry(const struct entry *en, bool json, struct rw_buf *out)
+/* The rule's index now: a connection made before a "rule add/remove"
+ * names its rule by the index it had then (ruleset.c maps it). */
+static unsigned rule_now(const struct rw_ruleset *rs, uint32_t ref)
+{
+	uint32_t rule = ref & RULE_INDEX_MASK;
+
+	if ((ref >> RW_RULE_REF_BITS) != RW_RULE_REF_GEN(rs->gen) && rs->nedits)
+		rw_ruleset_ref_map(rs, ref, &rule);
+	return rule;
+}
+
+static void print_entry(const struct entry *en, const struct rw_ruleset *rs, bool json,
+			struct rw_buf *out)
 {
 	const struct rw_conn_info *ci = &en->ci;
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pn[8];
@@ -254,20 +262,21 @@ static void print_entry(const struct entry *en, bool json, struct rw_buf *out)
 			      p, v6 ? "inet6" : "inet", s, ci->sport, d, ci->dport);
 		rw_buf_json_str(out, ci->state);
 		rw_buf_printf(out, ",\"expires_s\":%.1f,\"rule\":%u,\"packets\":[%llu,%llu],\"worker\":%u},",
-			      expires_in(ci->expires_ns), ci->rule & RULE_INDEX_MASK,
+			      expires_in(ci->expires_ns), rule_now(rs, ci->rule),
 			      U(ci->packets[0]), U(ci->packets[1]), en->worker);
 		return;
 	}
 	rw_buf_printf(out, "%-5s %s%s%s:%u -> %s%s%s:%u %s expires %.0fs rule %u pkts %llu/%llu worker %u\n",
 		      p, v6 ? "[" : "", s, v6 ? "]" : "", ci->sport, v6 ? "[" : "", d, v6 ? "]" : "",
 		      ci->dport, ci->state ? ci->state : "-", expires_in(ci->expires_ns),
-		      ci->rule & RULE_INDEX_MASK, U(ci->packets[0]), U(ci->packets[1]), en->worker);
+		      rule_now(rs, ci->rule), U(ci->packets[0]), U(ci->packets[1]), en->worker);
 }
 
 int rw_ctl_cmd_states(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out)
 {
 	struct filter f;
 	struct walk w = {.f = &f};
+	const struct rw_ruleset *rs;
 	unsigned failed = 0;
 	int ret = -1;
 
@@ -283,21 +292,25 @@ int rw_ctl_cmd_states(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_bu
 		rw_buf_printf(out, "%u worker(s) did not answer within 2 s", failed);
 		goto out_free;
 	}
+	/* the rule set, to name each state's rule by its index now */
+	pthread_mutex_lock(&c->e->reload_lock);
+	rs = atomic_load(&c->e->rs);
 	if (r->json) {
 		rw_buf_printf(out, "{\"count\":%llu,\"listed\":%zu,\"truncated\":%s,\"states\":[",
 			      U(w.matched), w.n, w.n < w.matched && !f.count_only ? "true" : "false");
 		for (size_t i = 0; i < w.n; i++)
-			print_entry(&w.list[i], true, out);
+			print_entry(&w.list[i], rs, true, out);
 		rw_buf_uncomma(out);
 		rw_buf_puts(out, "]}\n");
 	} else {
 		for (size_t i = 0; i < w.n; i++)
-			print_entry(&w.list[i], false, out);
+			print_entry(&w.list[i], rs, false, out);
 		rw_buf_printf(out, "%llu states", U(w.matched));
 		if (w.n < w.matched && !f.count_only)
 			rw_buf_printf(out, " (%zu listed; raise with 'limit N')", w.n);
 		rw_buf_puts(out, "\n");
 	}
+	pthread_mutex_unlock(&c->e->reload_lock);
 	ret = 0;
 out_free:
 	free(w.list);

@@ -222,6 +222,20 @@ int rw_config_expand(struct rw_config *cfg);
 
 void rw_config_free(struct rw_config *cfg);
 
+/*
+ * One rule given on its own (ringwallctl rule add), checked against cfg's
+ * ports and tables as the same line in cfg's file would be (no macros).
+ * On 0, *rule (line 0) and its tuples (*tuples, malloc'd, .rule = 0) are
+ * the caller's; free the rule with rw_config_rule_free. -EINVAL or
+ * -ENOMEM with "<ctl>:1:COL: message" in err.
+ */
+int rw_config_parse_rule(const struct rw_config *cfg, const char *text, struct rw_rule *rule,
+			 struct rw_crule **tuples, size_t *ntuples, char *err, size_t errlen);
+void rw_config_rule_free(struct rw_rule *r);
+
+/* "[!]ADDR[/LEN]" as a table entry. 0, or -EINVAL with err set. */
+int rw_config_parse_prefix(const char *text, struct rw_table_entry *e, char *err, size_t errlen);
+
 /* Index of the port called name, or -1. */
 int rw_config_port(const struct rw_config *cfg, const char *name);
 

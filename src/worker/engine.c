@@ -242,6 +242,11 @@ static void wait_quiescent(struct rw_engine *e, uint32_t gen)
 	}
 }
 
+void rw_engine_wait_quiescent(struct rw_engine *e, uint32_t gen)
+{
+	wait_quiescent(e, gen);
+}
+
 int rw_engine_reload(struct rw_engine *e, struct rw_config *cfg, char *err, size_t errlen)
 {
 	struct rw_ruleset *rs, *old;

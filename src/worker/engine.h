@@ -138,6 +138,40 @@ int rw_engine_reload(struct rw_engine *e, struct rw_config *cfg, char *err, size
 
 void rw_engine_fini(struct rw_engine *e);
 
+/* Return once every running worker has announced generation gen or a
+ * later one (or parked): no worker can hold an older rule set. */
+void rw_engine_wait_quiescent(struct rw_engine *e, uint32_t gen);
+
+/*
+ * Incremental edits (edit.c, docs/control.md): one rule or one table
+ * entry, no full rebuild, serialised with reloads by reload_lock. Each
+ * fills *res and returns 0, or returns -errno with a message in err and
+ * nothing changed. Edits last until the next full reload from the file.
+ *
+ * rule_insert: text becomes rule pos (RW_EDIT_APPEND: after the last);
+ * rules from pos on move up one. rule_remove: rule pos goes. Both publish
+ * a new generation; per-rule counters stay with their rules, and
+ * connections keep being counted against their rule (renumbered).
+ * table_edit: add (or re-flag) or remove one "[!]ADDR[/LEN]" in table
+ * name, in place (no new generation: workers see the next lookup).
+ */
+#define RW_EDIT_APPEND UINT32_MAX
+
+struct rw_edit_result {
+	uint32_t gen;       /* generation now in force */
+	uint32_t pos;       /* the rule's index */
+	size_t nrules;      /* rules now (table edits: entries now) */
+	uint64_t visible_ns; /* from the request to the change being visible to the next packet */
+	uint64_t total_ns;  /* to the old set freed and counters carried over */
+};
+
+int rw_engine_rule_insert(struct rw_engine *e, uint32_t pos, const char *text,
+			  struct rw_edit_result *res, char *err, size_t errlen);
+int rw_engine_rule_remove(struct rw_engine *e, uint32_t pos, struct rw_edit_result *res,
+			  char *err, size_t errlen);
+int rw_engine_table_edit(struct rw_engine *e, const char *name, const char *prefix, bool add,
+			 struct rw_edit_result *res, char *err, size_t errlen);
+
 /* Totals over workers. */
 void rw_engine_sum_stats(const struct rw_engine *e, struct rw_worker_stats *out);
 void rw_engine_sum_state(const struct rw_engine *e, struct rw_state_stats *out);

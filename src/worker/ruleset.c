@@ -12,12 +12,19 @@ void rw_ruleset_free(struct rw_ruleset *rs)
 	if (!rs)
 		return;
 	rw_classifier_free(rs->cls);
+	free(rs->ctr_mem ? rs->ctr_mem : rs->ctr);
+	free(rs->base);
+	free(rs->arp_rules);
+	if (rs->borrowed) {
+		/* the rules' contents, tables, ports and lpms are another set's */
+		free(rs->cfg.rules);
+		free(rs);
+		return;
+	}
 	if (rs->lpms)
 		for (size_t i = 0; i < rs->cfg.ntables; i++)
 			rw_lpm_free(rs->lpms[i]);
 	free(rs->lpms);
-	free(rs->ctr);
-	free(rs->arp_rules);
 	rw_config_free(&rs->cfg);
 	free(rs);
 }
@@ -96,10 +103,140 @@ struct rw_rule_ctr rw_ruleset_rule_total(const struct rw_ruleset *rs, uint32_t r
 {
 	struct rw_rule_ctr t = {0, 0};
 
+	if (rs->base)
+		t = rs->base[rule];
 	for (unsigned w = 0; w < rs->nworkers; w++) {
 		const struct rw_rule_ctr *c = rw_ruleset_ctr(rs, w, rule);
 		t.packets += c->packets;
 		t.bytes += c->bytes;
 	}
 	return t;
+}
+
+/* ---- incremental edits ---- */
+
+/* Zeroed counter rows for n rules. calloc of a large block maps fresh
+ * zero pages instead of writing them, which keeps a 100k-rule edit off a
+ * multi-megabyte memset; the row start is then aligned by hand. */
+static int alloc_ctr(struct rw_ruleset *rs, size_t nrules)
+{
+	size_t per_line = RW_CACHELINE / sizeof(struct rw_rule_ctr);
+	uintptr_t p;
+
+	rs->ctr_stride = (nrules + per_line - 1) / per_line * per_line;
+	if (!rs->ctr_stride)
+		rs->ctr_stride = per_line;
+	rs->ctr_mem = calloc(1, rs->nworkers * rs->ctr_stride * sizeof(*rs->ctr) + RW_CACHELINE);
+	if (!rs->ctr_mem)
+		return -ENOMEM;
+	p = ((uintptr_t)rs->ctr_mem + RW_CACHELINE - 1) & ~(uintptr_t)(RW_CACHELINE - 1);
+	rs->ctr = (struct rw_rule_ctr *)p;
+	return 0;
+}
+
+/* old's rules array with the edit made; the rules' contents are shared. */
+static struct rw_rule *edited_rules(const struct rw_config *cfg, uint32_t pos,
+				    const struct rw_rule *ins, size_t *n)
+{
+	size_t tail = cfg->nrules - pos - (ins ? 0 : 1);
+	struct rw_rule *v;
+
+	*n = ins ? cfg->nrules + 1 : cfg->nrules - 1;
+	v = malloc((*n ? *n : 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	memcpy(v, cfg->rules, pos * sizeof(*v));
+	if (ins)
+		v[pos] = *ins;
+	memcpy(v + pos + (ins ? 1 : 0), cfg->rules + pos + (ins ? 0 : 1), tail * sizeof(*v));
+	return v;
+}
+
+/* The edits leading to gen: old's when old is the generation just before
+ * (a chain of edits), then this one. */
+static void chain_edits(struct rw_ruleset *rs, const struct rw_ruleset *old,
+			const struct rw_rule_edit *ed)
+{
+	unsigned keep = 0, from = 0;
+
+	if (old->gen + 1 == ed->gen) {
+		keep = old->nedits;
+		if (keep == RW_RULESET_EDITS) {
+			from = 1; /* forget the oldest */
+			keep--;
+		}
+	}
+	memcpy(rs->edits, old->edits + from, keep * sizeof(*rs->edits));
+	rs->edits[keep] = *ed;
+	rs->nedits = keep + 1;
+}
+
+struct rw_ruleset *rw_ruleset_derive(const struct rw_ruleset *old, struct rw_classifier *cls,
+				     uint32_t pos, const struct rw_rule *rule, uint32_t gen,
+				     char *err, size_t errlen)
+{
+	struct rw_rule_edit ed = {.gen = gen, .pos = pos, .insert = rule != NULL};
+	struct rw_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		goto out_nomem;
+	rs->borrowed = true;
+	rs->cfg = old->cfg;
+	rs->lpms = old->lpms;
+	rs->gen = gen;
+	rs->nworkers = old->nworkers;
+	rs->cfg.rules = edited_rules(&old->cfg, pos, rule, &rs->cfg.nrules);
+	if (!rs->cfg.rules)
+		goto out_free;
+	rs->base = calloc(rs->cfg.nrules ? rs->cfg.nrules : 1, sizeof(*rs->base));
+	if (!rs->base || alloc_ctr(rs, rs->cfg.nrules) || collect_arp_rules(rs))
+		goto out_free;
+	chain_edits(rs, old, &ed);
+	rs->cls = cls;
+	return rs;
+
+out_free:
+	rw_ruleset_free(rs);
+out_nomem:
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+bool rw_rule_edit_map(const struct rw_rule_edit *ed, uint32_t i, uint32_t *out)
+{
+	if (ed->insert) {
+		*out = i >= ed->pos ? i + 1 : i;
+		return true;
+	}
+	*out = i > ed->pos ? i - 1 : i;
+	return i != ed->pos;
+}
+
+void rw_ruleset_fold(struct rw_ruleset *rs, const struct rw_ruleset *old)
+{
+	const struct rw_rule_edit *ed = &rs->edits[rs->nedits - 1];
+
+	for (uint32_t i = 0; i < old->cfg.nrules; i++) {
+		uint32_t j;
+
+		if (rw_rule_edit_map(ed, i, &j))
+			rs->base[j] = rw_ruleset_rule_total(old, i);
+	}
+}
+
+bool rw_ruleset_ref_map(const struct rw_ruleset *rs, uint32_t ref, uint32_t *rule)
+{
+	uint32_t g = ref >> RW_RULE_REF_BITS, r = ref & RW_RULE_REF_MASK;
+	unsigned k = rs->nedits;
+
+	/* the edit that was made to the reference's generation, newest first */
+	while (k && RW_RULE_REF_GEN(rs->edits[k - 1].gen - 1) != g)
+		k--;
+	if (!k)
+		return false;
+	for (k--; k < rs->nedits; k++)
+		if (!rw_rule_edit_map(&rs->edits[k], r, &r))
+			return false;
+	*rule = r;
+	return r < rs->cfg.nrules;
 }

@@ -20,6 +20,28 @@ struct rw_rule_ctr {
 	uint64_t packets, bytes;
 };
 
+/*
+ * The state module keeps, per connection, an opaque reference to the rule
+ * that created it: the rule index in the low RW_RULE_REF_BITS bits, the low
+ * bits of the rule set's generation above them (worker.c), so that a packet
+ * of an old connection is not counted against a different rule.
+ */
+#define RW_RULE_REF_BITS 20
+#define RW_RULE_REF_MASK ((1u << RW_RULE_REF_BITS) - 1)
+#define RW_RULE_REF_GEN(gen) ((gen) & ((1u << (32 - RW_RULE_REF_BITS)) - 1))
+
+/* One incremental edit (ringwallctl rule add/remove, worker/edit.c): the
+ * generation it produced, and where a rule was inserted or removed. */
+struct rw_rule_edit {
+	uint32_t gen;
+	uint32_t pos;
+	bool insert;
+};
+
+/* Edits a set remembers, so that connections created up to this many
+ * edits ago are still credited to their rule (renumbered through them). */
+#define RW_RULESET_EDITS 16
+
 struct rw_ruleset {
 	struct rw_config cfg;          /* owned */
 	struct rw_classifier *cls;
@@ -30,6 +52,17 @@ struct rw_ruleset {
 	struct rw_rule_ctr *ctr;       /* [nworkers][ctr_stride] */
 	uint32_t *arp_rules;           /* indices of "arp" rules, in order */
 	size_t narp;
+
+	/* Incremental edits (worker/edit.c). A set derived by an edit shares
+	 * with the set it came from everything but cls, the cfg.rules array
+	 * (not the rules' contents), ctr, base and arp_rules. Exactly one set
+	 * owns the shared parts: borrowed marks the one that does not, and
+	 * rw_ruleset_free then frees only what is its own. */
+	bool borrowed;
+	void *ctr_mem;                 /* ctr's allocation when it is not ctr itself */
+	struct rw_rule_ctr *base;      /* [cfg.nrules] counted by earlier sets, or NULL */
+	struct rw_rule_edit edits[RW_RULESET_EDITS]; /* the edits leading here, oldest first */
+	unsigned nedits;               /* 0 after a full build */
 };
 
 /* Build from cfg, taking ownership of its contents (cfg is zeroed). NULL
@@ -44,7 +77,28 @@ static inline struct rw_rule_ctr *rw_ruleset_ctr(const struct rw_ruleset *rs, un
 	return &rs->ctr[worker * rs->ctr_stride + rule];
 }
 
-/* Sum of one rule's counters over the workers. */
+/*
+ * A set derived from old by one edit: rule pos inserted (rule != NULL, the
+ * rule's contents are then taken over once the set is published) or
+ * removed, cls the classifier of the result. Counters start at zero (the
+ * caller folds old's in with rw_ruleset_fold once no worker writes them).
+ * The result is borrowed until published. NULL with err on failure.
+ */
+struct rw_ruleset *rw_ruleset_derive(const struct rw_ruleset *old, struct rw_classifier *cls,
+				     uint32_t pos, const struct rw_rule *rule, uint32_t gen,
+				     char *err, size_t errlen);
+
+/* Where rule i of the set before edit ed is now: false if ed removed it. */
+bool rw_rule_edit_map(const struct rw_rule_edit *ed, uint32_t i, uint32_t *out);
+
+/* Carry old's per-rule totals into rs's base, through rs's last edit. */
+void rw_ruleset_fold(struct rw_ruleset *rs, const struct rw_ruleset *old);
+
+/* The rule a reference of an earlier generation means in rs, through rs's
+ * edits; false when it is older than them or its rule was removed. */
+bool rw_ruleset_ref_map(const struct rw_ruleset *rs, uint32_t ref, uint32_t *rule);
+
+/* Sum of one rule's counters over the workers (and earlier sets). */
 struct rw_rule_ctr rw_ruleset_rule_total(const struct rw_ruleset *rs, uint32_t rule);
 
 #endif
