@@ -301,6 +301,82 @@ TEST(over_the_socket)
 	free(big);
 }
 
+/* Live edits through the command table: positions, free rule text longer
+ * than the argument limit, JSON, errors with the rule's column, tables. */
+TEST(rule_and_table_edits)
+{
+	int ok;
+	char *r;
+
+	setup();
+	write_conf("set workers 2\ntable <bad> { 192.0.2.1 }\npass in proto tcp to port 80\n"
+		   "block in all\n");
+	free(ask("reload", &ok));
+	CHECK(ok);
+	r = ask("rule add at 1 \"block in proto udp\"", &ok);
+	CHECK(ok && strstr(r, "rule 1 added: generation") && strstr(r, "3 rules; visible in "));
+	CHECK(strstr(r, "next reload from the file") != NULL);
+	free(r);
+	/* 20 words: more than a request's argument limit */
+	r = ask("rule add after 2 block in inet proto tcp from { 10.0.0.1 10.0.0.2 10.0.0.3 "
+		"10.0.0.4 10.0.0.5 10.0.0.6 } to port { 1 2 3 } --json", &ok);
+	CHECK(ok && strstr(r, "{\"done\":\"added\",\"rule\":3,") && strstr(r, "\"rules\":4,"));
+	free(r);
+	r = ask("rules", &ok);
+	CHECK(ok && strstr(r, "    1     0            0              0  block in proto udp\n"));
+	CHECK(strstr(r, "10.0.0.6 } to port { 1 2 3 }\n") != NULL);
+	free(r);
+	r = ask("rule remove 1", &ok);
+	CHECK(ok && strstr(r, "rule 1 removed: generation") && strstr(r, "3 rules"));
+	free(r);
+	static const char *bad[] = {
+		"rule", "rule add", "rule add at", "rule add at x pass all", "rule add at 9 pass all",
+		"rule add before -1 pass all", "rule remove", "rule remove 3", "rule remove 1 2",
+		"rule frobnicate 1", "rule add pass in on nowhere all", "table", "table add bad",
+		"table add nosuch 10.0.0.1", "table add bad 10.0.0.300", "table remove bad 10.0.0.1",
+		"table show nosuch",
+	};
+	for (size_t i = 0; i < RW_ARRAY_SIZE(bad); i++) {
+		r = ask(bad[i], &ok);
+		if (ok)
+			printf("# accepted: %s\n", bad[i]);
+		CHECK(!ok);
+		free(r);
+	}
+	r = ask("rule add pass in on nowhere all --json", &ok);
+	CHECK(!ok && strstr(r, "{\"error\":\"<ctl>:1:12: unknown port 'nowhere'"));
+	free(r);
+	CHECK_EQ(atomic_load(&eng->rs)->cfg.nrules, 3);
+	r = ask("table add <bad> 10.1.0.0/16", &ok);
+	CHECK(ok && strstr(r, "10.1.0.0/16 added: 2 entries; visible in "));
+	free(r);
+	r = ask("table add bad !10.1.2.3", &ok);
+	CHECK(ok);
+	free(r);
+	r = ask("table show bad", &ok);
+	CHECK(ok && !strcmp(r, "ok\n# table <bad>, 3 entries\n192.0.2.1/32\n10.1.0.0/16\n"
+			    "!10.1.2.3/32\n"));
+	free(r);
+	r = ask("table remove bad 10.1.0.0/16 --json", &ok);
+	CHECK(ok && strstr(r, "{\"done\":\"removed\",\"entries\":2,"));
+	free(r);
+	r = ask("table show bad --json", &ok);
+	CHECK(ok && strstr(r, "{\"table\":\"bad\",\"count\":2,\"entries\":[\"192.0.2.1/32\","
+			   "\"!10.1.2.3/32\"]}"));
+	free(r);
+	r = ask("table show", &ok);
+	CHECK(ok && strstr(r, "<bad> 2 entries\n"));
+	free(r);
+	/* a reload reads the file again: the edits are gone */
+	r = ask("reload", &ok);
+	CHECK(ok && strstr(r, "2 rules"));
+	free(r);
+	r = ask("table show bad", &ok);
+	CHECK(ok && strstr(r, "1 entries"));
+	free(r);
+	write_conf(good);
+}
+
 TEST(zz_close_removes_socket)
 {
 	setup();
