@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "port.h"
+#include "spec.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -110,96 +111,39 @@ struct afp_port {
 
 /* ---- spec parsing ---------------------------------------------------- */
 
-static int afp_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	unsigned long x;
+static const struct rw_spec_word afp_tx_words[] = {
+	{ "ring", AFP_TX_RING }, { "mmsg", AFP_TX_MMSG }, { NULL, 0 },
+};
+static const struct rw_spec_word afp_gro_words[] = {
+	{ "off", true }, { "keep", false }, { NULL, 0 },
+};
+static const struct rw_spec_word afp_onoff_words[] = {
+	{ "on", true }, { "off", false }, { NULL, 0 },
+};
 
-	errno = 0;
-	x = strtoul(v, &end, 0);
-	if (unlikely(errno || end == v || *end || x < lo || x > hi))
-		return -EINVAL;
-	*out = (unsigned)x;
-	return 0;
-}
-
-static bool afp_pow2(unsigned x)
-{
-	return x && !(x & (x - 1));
-}
-
-static int afp_option(struct afp_cfg *c, const char *key, const char *val, char *err, size_t errlen)
-{
-	int rc = 0;
-
-	if (!strcmp(key, "block"))
-		rc = afp_uint(val, 4096, 1u << 26, &c->block_size) ?: (afp_pow2(c->block_size) ? 0 : -EINVAL);
-	else if (!strcmp(key, "blocks"))
-		rc = afp_uint(val, 2, 65536, &c->block_nr);
-	else if (!strcmp(key, "timeout"))
-		rc = afp_uint(val, 1, 1000, &c->timeout_ms);
-	else if (!strcmp(key, "frame"))
-		/* TX slots must hold the 32-byte header plus a full frame. */
-		rc = afp_uint(val, 2048, 65536, &c->frame_size) ?: (afp_pow2(c->frame_size) ? 0 : -EINVAL);
-	else if (!strcmp(key, "frames"))
-		rc = afp_uint(val, 8, 1u << 20, &c->frame_nr);
-	else if (!strcmp(key, "fanout"))
-		rc = afp_uint(val, 1, 65535, &c->fanout_id);
-	else if (!strcmp(key, "tx"))
-		rc = !strcmp(val, "ring") ? (c->tx = AFP_TX_RING, 0) :
-		     !strcmp(val, "mmsg") ? (c->tx = AFP_TX_MMSG, 0) : -EINVAL;
-	else if (!strcmp(key, "gro"))
-		rc = !strcmp(val, "off") ? (c->gro_off = true, 0) :
-		     !strcmp(val, "keep") ? (c->gro_off = false, 0) : -EINVAL;
-	else if (!strcmp(key, "promisc"))
-		rc = !strcmp(val, "on") ? (c->promisc = true, 0) :
-		     !strcmp(val, "off") ? (c->promisc = false, 0) : -EINVAL;
-	else {
-		snprintf(err, errlen, "afpacket: unknown option '%s' (block, blocks, timeout, frame, frames, fanout, tx, gro, promisc)", key);
-		return -EINVAL;
-	}
-	if (unlikely(rc))
-		snprintf(err, errlen, "afpacket: bad value '%s' for %s", val, key);
-	return rc;
-}
+static const struct rw_spec_opt afp_opts[] = {
+	RW_SPEC_POW2_OPT("block", struct afp_cfg, block_size, 4096, 1u << 26),
+	RW_SPEC_UINT_OPT("blocks", struct afp_cfg, block_nr, 2, 65536),
+	RW_SPEC_UINT_OPT("timeout", struct afp_cfg, timeout_ms, 1, 1000),
+	/* TX slots must hold the 32-byte header plus a full frame. */
+	RW_SPEC_POW2_OPT("frame", struct afp_cfg, frame_size, 2048, 65536),
+	RW_SPEC_UINT_OPT("frames", struct afp_cfg, frame_nr, 8, 1u << 20),
+	RW_SPEC_UINT_OPT("fanout", struct afp_cfg, fanout_id, 1, 65535),
+	RW_SPEC_WORD_OPT("tx", struct afp_cfg, tx, afp_tx_words),
+	RW_SPEC_WORD_OPT("gro", struct afp_cfg, gro_off, afp_gro_words),
+	RW_SPEC_WORD_OPT("promisc", struct afp_cfg, promisc, afp_onoff_words),
+};
 
 /* "IFACE[,key=val...]" into c. */
 static int afp_parse(const char *arg, struct afp_cfg *c, char *err, size_t errlen)
 {
-	char buf[256], *save = NULL, *tok;
-	size_t n;
-
 	*c = (struct afp_cfg){
 		.block_size = 1u << 18, .block_nr = 64, .timeout_ms = 1,
 		.frame_size = 2048, .frame_nr = 1024, .tx = AFP_TX_RING,
 		.gro_off = true, .promisc = true,
 	};
-	if (unlikely(!arg || strlen(arg) >= sizeof(buf))) {
-		snprintf(err, errlen, "afpacket: spec missing or too long");
-		return -EINVAL;
-	}
-	strcpy(buf, arg);
-	tok = strtok_r(buf, ",", &save);
-	n = tok ? strlen(tok) : 0;
-	if (unlikely(n == 0 || n >= IF_NAMESIZE || strchr(tok, '='))) {
-		snprintf(err, errlen, "afpacket: expected an interface name first, as in afpacket:eth0");
-		return -EINVAL;
-	}
-	memcpy(c->ifname, tok, n + 1);
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		char *eq = strchr(tok, '=');
-		int rc;
-
-		if (unlikely(!eq)) {
-			snprintf(err, errlen, "afpacket: option '%s' needs a value (key=value)", tok);
-			return -EINVAL;
-		}
-		*eq = 0;
-		rc = afp_option(c, tok, eq + 1, err, errlen);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return rw_spec_parse("afpacket", arg, c->ifname, c, afp_opts, RW_ARRAY_SIZE(afp_opts),
+			     err, errlen);
 }
 
 static int afp_check(const char *arg, char *err, size_t errlen)

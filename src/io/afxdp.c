@@ -38,6 +38,7 @@
 #include <xdp/xsk.h>
 
 #include "port.h"
+#include "spec.h"
 #include "xsk_prog.h"
 
 #ifndef SOL_XDP
@@ -103,102 +104,37 @@ static pthread_mutex_t xp_pools_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- spec parsing ---------------------------------------------------- */
 
-static int xp_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	unsigned long x;
+static const struct rw_spec_word xp_mode_words[] = {
+	{ "auto", RW_XDP_AUTO }, { "native", RW_XDP_NATIVE }, { "generic", RW_XDP_GENERIC },
+	{ NULL, 0 },
+};
+static const struct rw_spec_word xp_zc_words[] = {
+	{ "auto", XP_ZC_AUTO }, { "on", XP_ZC_ON }, { "off", XP_ZC_OFF }, { NULL, 0 },
+};
+/* EtherTypes left to the kernel by name; any other as a number >= 0x600
+ * (below that the field is an 802.3 length, not a type). */
+static const struct rw_spec_word xp_kernel_words[] = {
+	{ "none", 0 }, { "arp", ETH_P_ARP }, { "lldp", 0x88cc }, { NULL, 0 },
+};
 
-	errno = 0;
-	x = strtoul(v, &end, 0);
-	if (unlikely(errno || end == v || *end || x < lo || x > hi))
-		return -EINVAL;
-	*out = (unsigned)x;
-	return 0;
-}
-
-static bool xp_pow2(unsigned x)
-{
-	return x && !(x & (x - 1));
-}
-
-static int xp_kernel_opt(struct xp_cfg *c, const char *v)
-{
-	unsigned t;
-
-	if (!strcmp(v, "none"))
-		c->kernel_type = 0;
-	else if (!strcmp(v, "arp"))
-		c->kernel_type = ETH_P_ARP;
-	else if (!strcmp(v, "lldp"))
-		c->kernel_type = 0x88cc;
-	else if (!xp_uint(v, 0x600, 0xffff, &t))
-		c->kernel_type = (uint16_t)t;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-static int xp_option(struct xp_cfg *c, const char *key, const char *val, char *err, size_t errlen)
-{
-	int rc = 0;
-
-	if (!strcmp(key, "ring"))
-		rc = xp_uint(val, 64, 1u << 16, &c->ring) ?: (xp_pow2(c->ring) ? 0 : -EINVAL);
-	else if (!strcmp(key, "frames"))
-		rc = xp_uint(val, 256, 1u << 22, &c->frames);
-	else if (!strcmp(key, "frame"))
-		rc = xp_uint(val, 2048, 4096, &c->frame_size) ?: (xp_pow2(c->frame_size) ? 0 : -EINVAL);
-	else if (!strcmp(key, "umem"))
-		rc = (strlen(val) && strlen(val) < sizeof(c->pool)) ? (strcpy(c->pool, val), 0) : -EINVAL;
-	else if (!strcmp(key, "mode"))
-		rc = !strcmp(val, "auto") ? (c->mode = RW_XDP_AUTO, 0) :
-		     !strcmp(val, "native") ? (c->mode = RW_XDP_NATIVE, 0) :
-		     !strcmp(val, "generic") ? (c->mode = RW_XDP_GENERIC, 0) : -EINVAL;
-	else if (!strcmp(key, "zerocopy"))
-		rc = !strcmp(val, "auto") ? (c->zc = XP_ZC_AUTO, 0) :
-		     !strcmp(val, "on") ? (c->zc = XP_ZC_ON, 0) :
-		     !strcmp(val, "off") ? (c->zc = XP_ZC_OFF, 0) : -EINVAL;
-	else if (!strcmp(key, "kernel"))
-		rc = xp_kernel_opt(c, val);
-	else {
-		snprintf(err, errlen, "afxdp: unknown option '%s' (ring, frames, frame, umem, mode, zerocopy, kernel)", key);
-		return -EINVAL;
-	}
-	if (unlikely(rc))
-		snprintf(err, errlen, "afxdp: bad value '%s' for %s", val, key);
-	return rc;
-}
+static const struct rw_spec_opt xp_opts[] = {
+	RW_SPEC_POW2_OPT("ring", struct xp_cfg, ring, 64, 1u << 16),
+	RW_SPEC_UINT_OPT("frames", struct xp_cfg, frames, 256, 1u << 22),
+	RW_SPEC_POW2_OPT("frame", struct xp_cfg, frame_size, 2048, 4096),
+	RW_SPEC_STR_OPT("umem", struct xp_cfg, pool),
+	RW_SPEC_WORD_OPT("mode", struct xp_cfg, mode, xp_mode_words),
+	RW_SPEC_WORD_OPT("zerocopy", struct xp_cfg, zc, xp_zc_words),
+	RW_SPEC_WORD_OR_UINT_OPT("kernel", struct xp_cfg, kernel_type, xp_kernel_words, 0x600, 0xffff),
+};
 
 static int xp_parse(const char *arg, struct xp_cfg *c, char *err, size_t errlen)
 {
-	char buf[256], *save = NULL, *tok;
-	size_t n;
+	int rc;
 
 	*c = (struct xp_cfg){ .pool = "bridge", .ring = 2048, .frames = 0, .frame_size = 2048 };
-	if (unlikely(!arg || strlen(arg) >= sizeof(buf))) {
-		snprintf(err, errlen, "afxdp: spec missing or too long");
-		return -EINVAL;
-	}
-	strcpy(buf, arg);
-	tok = strtok_r(buf, ",", &save);
-	n = tok ? strlen(tok) : 0;
-	if (unlikely(n == 0 || n >= IF_NAMESIZE || strchr(tok, '='))) {
-		snprintf(err, errlen, "afxdp: expected an interface name first, as in afxdp:eth0");
-		return -EINVAL;
-	}
-	memcpy(c->ifname, tok, n + 1);
-	while ((tok = strtok_r(NULL, ",", &save))) {
-		char *eq = strchr(tok, '=');
-		int rc;
-
-		if (unlikely(!eq)) {
-			snprintf(err, errlen, "afxdp: option '%s' needs a value (key=value)", tok);
-			return -EINVAL;
-		}
-		*eq = 0;
-		if ((rc = xp_option(c, tok, eq + 1, err, errlen)))
-			return rc;
-	}
+	rc = rw_spec_parse("afxdp", arg, c->ifname, c, xp_opts, RW_ARRAY_SIZE(xp_opts), err, errlen);
+	if (rc)
+		return rc;
 	/* Room for two ports' fill rings plus a ring's worth in flight each
 	 * way: below that a bridge can starve its own fill rings. */
 	if (!c->frames)
