@@ -6,7 +6,7 @@ set -eu
 
 # build: compiler, libraries. test: capture tools, scapy, namespaces, peers.
 BUILD_PKGS="gcc clang make pkg-config libpcap-dev libxdp-dev libbpf-dev"
-TEST_PKGS="python3 python3-scapy tshark iproute2 iputils-ping iperf3 curl nftables ethtool xz-utils hping3"
+TEST_PKGS="python3 python3-scapy tshark iproute2 iputils-ping iperf3 curl nftables ethtool xz-utils hping3 vsftpd"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

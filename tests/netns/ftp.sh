@@ -1,0 +1,370 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# FTP through ringwall, live (issue 6, item 2): a real server (vsftpd) and a
+# real client (curl) on either side of a default-deny firewall with two
+# workers, whose only rule for TCP lets the client open port 21. Every data
+# connection (passive and active, IPv4 and IPv6) must cross on the FTP
+# helper's expectations alone; with `set ftp-ports none` the control
+# connection still works and the data connection is blocked.
+#
+#   rwftp-PID-c                rwftp-PID-f                         rwftp-PID-s
+#  +---------------+   +--------------------------------+   +---------------------+
+#  | rwftpc0       |   | rwftpc1                rwftps1 |   |             rwftps0 |
+#  | 10.217.0.1   =veth= "client" [ringwall run] "server"=veth=        10.217.0.2 |
+#  | fd00:217::1   |   |  afpacket, set workers 2       |   |        fd00:217::2  |
+#  | curl          |   |  ctl socket $TMP/ctl.sock      |   | vsftpd :21 (v4+v6)  |
+#  | (active: the  |   |  default block,                |   | pasv 47100-47199    |
+#  |  client       |   |  pass in on client tcp port 21 |   | anon, read-only     |
+#  |  listens)     |   |  (+ echo request)              |   | but for upload/     |
+#  +---------------+   +--------------------------------+   +---------------------+
+#
+# Neighbours are static on both ends (no ARP/ND through the firewall), so the
+# policy really is port 21 and ping, nothing else. Endpoint veths have tx
+# checksum offload, TSO, GSO and GRO off (docs/io.md).
+# Afterwards: the run summary's "alg" line (docs/alg.md) must show lines
+# parsed, expectations created, copies received by the other worker and
+# used; `ringwallctl states` tells which worker held each control and data
+# connection, so the test reports whether (and shows that) a data connection
+# crossed workers.
+# FTP_KEEP=1 keeps the temp dir (curl -v logs, vsftpd.conf, rw.out) for a look.
+# Needs root. Prints TAP; exit 1 on any failure. Every wait is bounded.
+set -u
+
+cd "$(dirname "$0")/../.."
+RW=${RINGWALL:-build/ringwall}
+CTL=${RINGWALLCTL:-$(dirname "$RW")/ringwallctl}
+VSFTPD=${VSFTPD:-$(command -v vsftpd || echo /usr/sbin/vsftpd)}
+BACKEND=${FTP_BACKEND:-afpacket}
+P=rwftp-$$
+NC=$P-c NF=$P-f NS=$P-s
+C=10.217.0.1 S=10.217.0.2
+C6=fd00:217::1 S6=fd00:217::2
+PASV_MIN=47100 PASV_MAX=47199
+TMP=$(mktemp -d /tmp/rwftp.XXXXXX)
+SOCK=$TMP/ctl.sock
+RW_PID= PIDS=
+n=0 failed=0
+PY=/usr/bin/python3
+
+cleanup() {
+	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
+	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	# whatever still runs in the test's namespaces is the test's (vsftpd's
+	# session processes outlive its listener)
+	for ns in $NC $NF $NS; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "${FTP_KEEP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
+check() { # check NAME COMMAND...: one TAP line from the command's status
+	local name=$1; shift
+	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
+}
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -x "$RW" ] && [ -x "$CTL" ] || skip_all "$RW or $CTL not built"
+[ -x "$VSFTPD" ] || skip_all "vsftpd missing (tools/install-deps.sh)"
+for t in ip ethtool curl ping; do command -v $t >/dev/null || skip_all "$t missing"; done
+id ftp >/dev/null 2>&1 || skip_all "no 'ftp' user (comes with the vsftpd package)"
+# vsftpd reads its files as ftp, the daemon re-reads its configuration as itself
+chmod 755 "$TMP"
+
+ctl() { "$CTL" -s "$SOCK" "$@"; }
+mac() { ip -n "$1" -j link show "$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])'; }
+
+setup() {
+	ip netns add $NC && ip netns add $NF && ip netns add $NS || return 1
+	ip link add rwftpc0 netns $NC type veth peer name rwftpc1 netns $NF || return 1
+	ip link add rwftps0 netns $NS type veth peer name rwftps1 netns $NF || return 1
+	ip -n $NC addr add $C/24 dev rwftpc0 && ip -n $NC addr add $C6/64 dev rwftpc0 nodad || return 1
+	ip -n $NS addr add $S/24 dev rwftps0 && ip -n $NS addr add $S6/64 dev rwftps0 nodad || return 1
+	for x in "$NC rwftpc0" "$NS rwftps0"; do
+		set -- $x
+		ip netns exec $1 ethtool -K $2 tx off tso off gso off gro off >/dev/null || return 1
+		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
+	done
+	ip -n $NF link set rwftpc1 up && ip -n $NF link set rwftps1 up || return 1
+	local cm sm
+	cm=$(mac $NC rwftpc0) && sm=$(mac $NS rwftps0) || return 1
+	ip -n $NC neigh replace $S lladdr "$sm" dev rwftpc0 nud permanent &&
+		ip -n $NC neigh replace $S6 lladdr "$sm" dev rwftpc0 nud permanent &&
+		ip -n $NS neigh replace $C lladdr "$cm" dev rwftps0 nud permanent &&
+		ip -n $NS neigh replace $C6 lladdr "$cm" dev rwftps0 nud permanent
+}
+
+# vsftpd standalone on :: (IPv4 too, as mapped addresses), anonymous only,
+# chrooted (always, for anonymous) into $TMP/ftp; upload/ is the one place
+# the ftp user may write.
+start_vsftpd() {
+	mkdir -p "$TMP/ftp/upload" "$TMP/empty" || return 1
+	head -c 300000 /dev/urandom >"$TMP/ftp/blob" || return 1
+	head -c 120000 /dev/urandom >"$TMP/up.src" || return 1
+	chmod 755 "$TMP/ftp" "$TMP/empty" && chmod 644 "$TMP/ftp/blob" || return 1
+	chown ftp "$TMP/ftp/upload" || return 1
+	cat >"$TMP/vsftpd.conf" <<-EOF
+	listen=NO
+	listen_ipv6=YES
+	listen_port=21
+	background=NO
+	anonymous_enable=YES
+	local_enable=NO
+	no_anon_password=YES
+	anon_root=$TMP/ftp
+	write_enable=YES
+	anon_upload_enable=YES
+	anon_mkdir_write_enable=NO
+	anon_other_write_enable=NO
+	anon_umask=022
+	pasv_enable=YES
+	pasv_min_port=$PASV_MIN
+	pasv_max_port=$PASV_MAX
+	port_enable=YES
+	connect_from_port_20=NO
+	seccomp_sandbox=NO
+	connect_timeout=5
+	accept_timeout=5
+	data_connection_timeout=10
+	idle_session_timeout=30
+	secure_chroot_dir=$TMP/empty
+	xferlog_enable=NO
+	vsftpd_log_file=$TMP/vsftpd.log
+	dual_log_enable=NO
+	syslog_enable=NO
+	use_localtime=NO
+	dirmessage_enable=NO
+	EOF
+	ip netns exec $NS timeout 120 "$VSFTPD" "$TMP/vsftpd.conf" >"$TMP/vsftpd.err" 2>&1 &
+	PIDS="$PIDS $!"
+	for _ in $(seq 50); do # up to 5 s
+		ip netns exec $NS ss -ltn 2>/dev/null | grep -q ":21 " && return 0
+		sleep 0.1
+	done
+	cat "$TMP/vsftpd.err"
+	return 1
+}
+
+write_conf() { # write_conf FTP-PORTS
+	cat >"$TMP/fw.conf.new" <<-EOF
+	port client "$BACKEND:rwftpc1"
+	port server "$BACKEND:rwftps1"
+	set workers 2
+	set default block log
+	set logfile "$TMP/blocked.pcap"
+	set ftp-ports $1
+	pass in on client proto tcp to port 21
+	pass in on client inet proto icmp icmp-type echoreq
+	EOF
+	chmod 644 "$TMP/fw.conf.new" && mv "$TMP/fw.conf.new" "$TMP/fw.conf"
+}
+
+start_fw() {
+	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" \
+		>"$TMP/rw.out" 2>"$TMP/rw.err" &
+	RW_PID=$!
+	for _ in $(seq 50); do # up to 5 s
+		grep -q "running:" "$TMP/rw.err" && return 0
+		kill -0 $RW_PID 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_fw() {
+	kill -TERM $RW_PID 2>/dev/null
+	wait $RW_PID
+	local rc=$?
+	RW_PID=
+	return $rc
+}
+
+drops() { ctl --json stats | $PY -c 'import json,sys; print(json.load(sys.stdin)["drops"].get(sys.argv[1], 0))' "$1"; }
+
+# ftp_get NAME URL [CURL-ARGS...]: download blob, byte for byte. Bounded:
+# 3 s to connect (control or data), 10 s in all.
+ftp_get() {
+	local name=$1 url=$2
+	shift 2
+	rm -f "$TMP/got"
+	ip netns exec $NC timeout 15 curl -sS -v --connect-timeout 3 --max-time 10 \
+		-o "$TMP/got" "$@" "$url" >"$TMP/curl-$name.log" 2>&1 || { cat "$TMP/curl-$name.log"; return 1; }
+	cmp "$TMP/got" "$TMP/ftp/blob" || return 1
+	grep -E '^(> (PASV|EPSV|PORT|EPRT)|< (227|229) )' "$TMP/curl-$name.log"
+}
+
+ftp_put() { # ftp_put NAME URL [CURL-ARGS...]: upload up.src as upload/NAME
+	local name=$1 url=$2
+	shift 2
+	ip netns exec $NC timeout 15 curl -sS -v --connect-timeout 3 --max-time 10 \
+		-T "$TMP/up.src" "$@" "$url" >"$TMP/curl-$name.log" 2>&1 || { cat "$TMP/curl-$name.log"; return 1; }
+	cmp "$TMP/up.src" "$TMP/ftp/upload/$name" || return 1
+	grep -E '^(> (PASV|EPSV|PORT|EPRT|STOR)|< (227|229) )' "$TMP/curl-$name.log"
+}
+
+# workers NAME: after one transfer on a flushed table, the worker of the
+# control connection (port 21) and of the data connection (any other);
+# appends "NAME CTL DATA" to $TMP/workers. The data connection's state must
+# hang off the control connection's rule (docs/alg.md), the only pass rule.
+workers() {
+	ctl states proto tcp >"$TMP/states" || return 1
+	cat "$TMP/states"
+	local wc wd rc rd
+	wc=$(grep -E '[]0-9]:21 ' "$TMP/states" | grep -oE 'worker [0-9]+' | head -1 | cut -d' ' -f2)
+	wd=$(grep -vE '[]0-9]:21 ' "$TMP/states" | grep -oE 'worker [0-9]+' | head -1 | cut -d' ' -f2)
+	rc=$(grep -E '[]0-9]:21 ' "$TMP/states" | grep -oE 'rule [0-9]+' | head -1)
+	rd=$(grep -vE '[]0-9]:21 ' "$TMP/states" | grep -oE 'rule [0-9]+' | head -1)
+	[ -n "$wc" ] && [ -n "$wd" ] || { echo "control or data state missing"; return 1; }
+	[ "$rc" = "$rd" ] || { echo "data state under '$rd', control under '$rc'"; return 1; }
+	echo "$1 $wc $wd" >>"$TMP/workers"
+}
+
+# case NAME URL CURL-ARGS...: flush, transfer, note the workers
+xfer_case() {
+	local label=$1 fn=$2 name=$3
+	shift 3
+	ctl flush >/dev/null
+	check "$label" $fn "$name" "$@"
+	check "$label: control and data states, data under the control's rule" workers "$name"
+}
+
+# The negative control: the control connection gets as far as the
+# announcement being accepted (227/229 from the server, 200 to PORT/EPRT),
+# the data connection times out (and nothing arrives).
+ANNOUNCED='^< (227|229) |^< 200 (PORT|EPRT) '
+data_blocked() { # data_blocked NAME URL [CURL-ARGS...]
+	local name=$1 url=$2 rc
+	shift 2
+	rm -f "$TMP/got"
+	ip netns exec $NC timeout 15 curl -sS -v --connect-timeout 3 --max-time 8 \
+		-o "$TMP/got" "$@" "$url" >"$TMP/curl-$name.log" 2>&1
+	rc=$?
+	grep -E '^[<>] ' "$TMP/curl-$name.log"
+	echo "curl exit $rc"
+	[ $rc != 0 ] && grep -q '^< 220 ' "$TMP/curl-$name.log" &&
+		grep -qE "$ANNOUNCED" "$TMP/curl-$name.log" && ! cmp -s "$TMP/got" "$TMP/ftp/blob"
+}
+eq() { [ "$1" = "$2" ] || { echo "expected $2, got $1"; return 1; }; }
+grew() { echo "$3: $1 -> $2"; [ "$2" -gt "$1" ]; }
+
+# alg_field KEY: a number from the run summary's alg line
+alg_field() { grep '^alg ' "$TMP/rw.out" | sed -E "s/.* $1 ([0-9]+).*/\\1/"; }
+alg_ge() { # alg_ge KEY MIN
+	local v
+	v=$(alg_field "$1")
+	echo "alg $1 = ${v:-missing} (want >= $2)"
+	[ -n "$v" ] && [ "$v" -ge "$2" ]
+}
+alg_eq() {
+	local v
+	v=$(alg_field "$1")
+	echo "alg $1 = ${v:-missing} (want $2)"
+	[ "$v" = "$2" ]
+}
+
+echo "# topology $NC - $NF - $NS, $C <-> $S, $C6 <-> $S6"
+if ! setup; then notok "topology set up"; echo "1..$n"; exit 1; fi
+ok "topology set up"
+if ! start_vsftpd >"$TMP/out" 2>&1; then
+	notok "vsftpd starts in the server namespace" "$TMP/out"
+	echo "1..$n"
+	exit 1
+fi
+ok "vsftpd starts in the server namespace"
+check "no firewall: nothing crosses" bash -c "! ip netns exec $NC ping -c 1 -W 1 -q $S"
+
+write_conf 21
+if ! start_fw; then
+	notok "ringwall starts (2 workers, default block, only port 21)" "$TMP/rw.err"
+	echo "1..$n"
+	exit 1
+fi
+ok "ringwall starts (2 workers, default block, only port 21)"
+check "ping passes (reachability)" ip netns exec $NC ping -c 2 -i 0.2 -W 2 -q $S
+
+: >"$TMP/workers"
+xfer_case "IPv4 passive (EPSV) download" ftp_get v4-epsv "ftp://$S/blob"
+xfer_case "IPv4 passive (PASV, 227) download" ftp_get v4-pasv "ftp://$S/blob" --disable-epsv
+xfer_case "IPv4 active (PORT) download" ftp_get v4-port "ftp://$S/blob" --ftp-port $C --disable-eprt
+xfer_case "IPv4 active (EPRT) download" ftp_get v4-eprt "ftp://$S/blob" --ftp-port $C
+xfer_case "IPv6 passive (EPSV) download" ftp_get v6-epsv "ftp://[$S6]/blob" -g
+xfer_case "IPv6 active (EPRT) download" ftp_get v6-eprt "ftp://[$S6]/blob" -g --ftp-port "$C6"
+xfer_case "IPv4 passive upload" ftp_put v4-up "ftp://$S/upload/v4-up"
+xfer_case "IPv6 active upload" ftp_put v6-up "ftp://[$S6]/upload/v6-up" -g --ftp-port "$C6"
+
+# Two workers: was any data connection on the other worker than its control
+# connection? The fanout hash is the kernel's (keyed by a boot secret), so a
+# single transfer crosses with probability about 1/2: add passive downloads
+# (at most 16) until one has crossed.
+extra=0
+while ! awk '$2 != $3 { f = 1 } END { exit !f }' "$TMP/workers" && [ $extra -lt 16 ]; do
+	extra=$((extra + 1))
+	ctl flush >/dev/null
+	ftp_get "more-$extra" "ftp://$S/blob" >"$TMP/out" 2>&1 && workers "more-$extra" >>"$TMP/out" 2>&1 ||
+		{ notok "extra passive download $extra" "$TMP/out"; break; }
+done
+sed 's/^/# workers (transfer, control, data): /' "$TMP/workers"
+crossed=$(awk '$2 != $3' "$TMP/workers" | wc -l)
+echo "# $crossed of $(wc -l <"$TMP/workers") data connections were on the other worker than their control connection"
+check "a data connection crossed workers and its transfer completed" test "$crossed" -gt 0
+
+# Negative control: the helper off (reload), the same passive download.
+write_conf none
+check "reload with set ftp-ports none" ctl reload
+ctl flush >/dev/null
+b0=$(drops default-block)
+t_off=$(date +%s.%N)
+check "helper off: control connection works, passive (EPSV) data connection blocked" \
+	data_blocked off-epsv "ftp://$S/blob"
+check "helper off: IPv6 active (EPRT) data connection blocked" \
+	data_blocked off-eprt6 "ftp://[$S6]/blob" -g --ftp-port "$C6"
+check "helper off: the blocked data SYNs are counted as default-block" grew "$b0" "$(drops default-block)" default-block
+
+# Back on: the helper works again for new control connections.
+write_conf 21
+check "reload with set ftp-ports 21" ctl reload
+check "helper on again: IPv4 passive download" ftp_get again "ftp://$S/blob"
+
+ctl stats | sed 's/^/#   /'
+check "SIGTERM stops ringwall with status 0" stop_fw
+grep -E '^(alg|drop|states) ' "$TMP/rw.out" | sed 's/^/# summary: /'
+# With the helper on, no TCP packet may have been blocked: a data SYN that
+# reached a worker before the expectation did would be (and would wait for
+# its retransmission). The log has every default-blocked packet (the
+# endpoints' IPv6 link chatter, MLD and router solicitations, too).
+blocked_tcp() { # blocked_tcp: "TIME SRC DPORT FLAGS" for each blocked TCP packet
+	$PY - "$TMP/blocked.pcap" <<-'EOF'
+	import sys
+	from scapy.all import rdpcap, IP, IPv6, TCP
+	for p in rdpcap(sys.argv[1]):
+	    if TCP in p:
+	        ip = p[IP] if IP in p else p[IPv6]
+	        print('%.6f %s %d %s' % (float(p.time), ip.src, p[TCP].dport, p[TCP].flags))
+	EOF
+}
+blocked_tcp >"$TMP/blocked.txt" 2>&1
+sed 's/^/# blocked TCP (time, source, port, flags): /' "$TMP/blocked.txt"
+check "helper on: no TCP packet was blocked during the transfers" \
+	bash -c "awk -v t=$t_off '\$1 < t' '$TMP/blocked.txt' | grep . && exit 1 || exit 0"
+check "helper off: the passive data SYNs (client to a pasv port) were the ones blocked" \
+	bash -c "awk '\$2 == \"$C\" && \$3 >= $PASV_MIN && \$3 <= $PASV_MAX && \$4 == \"S\"' '$TMP/blocked.txt' | grep -q ."
+check "helper off: the active IPv6 data SYNs (server to client) were blocked" \
+	bash -c "awk '\$2 == \"$S6\" && \$4 == \"S\"' '$TMP/blocked.txt' | grep -q ."
+
+ntx=$(($(wc -l <"$TMP/workers") + 1))
+check "alg: lines parsed" alg_ge lines 10
+check "alg: expectations created for each transfer ($ntx)" alg_ge created "$ntx"
+check "alg: each was used" alg_ge used "$ntx"
+check "alg: copies received by the other worker ($ntx)" alg_ge received "$ntx"
+check "alg: no bounce, bad line, gap or dropped message" \
+	bash -c "grep '^alg ' '$TMP/rw.out' | grep -q ' bad 0 bounce 0 ' && grep '^alg ' '$TMP/rw.out' | grep -qE ' gaps 0 .* dropped 0$'"
+
+echo "1..$n"
+[ $failed = 0 ]
