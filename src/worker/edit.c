@@ -23,6 +23,26 @@
 #include "engine.h"
 #include "../classify/lpm.h"
 
+/* Room for n rules (*cap of them): the spare array when it is big
+ * enough, else a new one with a little headroom, so that a run of inserts
+ * keeps reusing the arrays. */
+static struct rw_rule *rules_room(struct rw_engine *e, size_t n, size_t *cap, char *err,
+				  size_t errlen)
+{
+	struct rw_rule *v = e->spare_rules;
+
+	if (v && e->spare_cap >= n) {
+		e->spare_rules = NULL;
+		*cap = e->spare_cap;
+		return v;
+	}
+	*cap = n + n / 64 + 1;
+	v = malloc(*cap * sizeof(*v));
+	if (!v)
+		snprintf(err, errlen, "out of memory");
+	return v;
+}
+
 static int publish_edit(struct rw_engine *e, struct rw_ruleset *old, struct rw_ruleset *rs,
 			uint64_t t0, struct rw_edit_result *res)
 {
@@ -35,6 +55,11 @@ static int publish_edit(struct rw_engine *e, struct rw_ruleset *old, struct rw_r
 	rw_engine_wait_quiescent(e, rs->gen);
 	/* no worker writes old's counters any more */
 	rw_ruleset_fold(rs, old);
+	/* keep old's rules array (warm, faulted in) for the next edit */
+	free(e->spare_rules);
+	e->spare_rules = old->cfg.rules;
+	e->spare_cap = old->rules_cap ? old->rules_cap : old->cfg.nrules;
+	old->cfg.rules = NULL;
 	rw_ruleset_free(old);
 	res->gen = rs->gen;
 	res->nrules = rs->cfg.nrules;
@@ -48,8 +73,8 @@ int rw_engine_rule_insert(struct rw_engine *e, uint32_t pos, const char *text,
 	struct rw_ruleset *old, *rs;
 	struct rw_classifier *cls;
 	struct rw_crule *tuples = NULL;
-	struct rw_rule rule;
-	size_t n = 0;
+	struct rw_rule rule, *rules;
+	size_t n = 0, cap;
 	int ret;
 
 	pthread_mutex_lock(&e->reload_lock);
@@ -77,12 +102,15 @@ int rw_engine_rule_insert(struct rw_engine *e, uint32_t pos, const char *text,
 		ret = -ENOMEM;
 		goto out_rule;
 	}
-	rs = rw_ruleset_derive(old, cls, pos, &rule, e->next_gen + 1, err, errlen);
+	rules = rules_room(e, old->cfg.nrules + 1, &cap, err, errlen);
+	rs = rules ? rw_ruleset_derive(old, cls, pos, &rule, e->next_gen + 1, rules, err,
+				       errlen) : NULL;
 	if (!rs) {
 		rw_classifier_free(cls);
 		ret = -ENOMEM;
 		goto out_rule;
 	}
+	rs->rules_cap = cap;
 	res->pos = pos;
 	ret = publish_edit(e, old, rs, t0, res);
 	pthread_mutex_unlock(&e->reload_lock);
@@ -102,7 +130,8 @@ int rw_engine_rule_remove(struct rw_engine *e, uint32_t pos, struct rw_edit_resu
 	uint64_t t0 = rw_now_ns();
 	struct rw_ruleset *old, *rs;
 	struct rw_classifier *cls;
-	struct rw_rule gone;
+	struct rw_rule gone, *rules;
+	size_t cap;
 	int ret = -ENOMEM;
 
 	pthread_mutex_lock(&e->reload_lock);
@@ -119,12 +148,15 @@ int rw_engine_rule_remove(struct rw_engine *e, uint32_t pos, struct rw_edit_resu
 	cls = rw_classifier_remove(old->cls, pos, err, errlen);
 	if (!cls)
 		goto out_unlock;
-	rs = rw_ruleset_derive(old, cls, pos, NULL, e->next_gen + 1, err, errlen);
+	rules = rules_room(e, old->cfg.nrules, &cap, err, errlen);
+	rs = rules ? rw_ruleset_derive(old, cls, pos, NULL, e->next_gen + 1, rules, err,
+				       errlen) : NULL;
 	if (!rs) {
 		rw_classifier_free(cls);
 		goto out_unlock;
 	}
 	gone = old->cfg.rules[pos];
+	rs->rules_cap = cap;
 	res->pos = pos;
 	ret = publish_edit(e, old, rs, t0, res);
 	/* no set holds the removed rule any more */

@@ -337,6 +337,8 @@ void rw_engine_fini(struct rw_engine *e)
 		pcap_close(e->log_handle);
 	e->log_dumper = e->log_handle = NULL;
 	rw_ruleset_free(atomic_exchange(&e->rs, NULL));
+	free(e->spare_rules);
+	e->spare_rules = NULL;
 	pthread_mutex_destroy(&e->log_lock);
 	pthread_mutex_destroy(&e->reload_lock);
 }

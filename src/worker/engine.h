@@ -112,6 +112,12 @@ struct rw_engine {
 	 * readers of rs: only a reload frees a rule set. */
 	pthread_mutex_t reload_lock;
 
+	/* A rules array a live edit freed (under reload_lock), reused by the
+	 * next one: a 100k-rule array is 16 MB, and fresh pages would cost
+	 * their faults on every edit (edit.c). */
+	struct rw_rule *spare_rules;
+	size_t spare_cap;
+
 	/* Packets of "log" rules, as a pcap file (slow path, locked). */
 	pthread_mutex_t log_lock;
 	void *log_dumper;              /* pcap_dumper_t */

@@ -134,22 +134,39 @@ static int alloc_ctr(struct rw_ruleset *rs, size_t nrules)
 	return 0;
 }
 
-/* old's rules array with the edit made; the rules' contents are shared. */
-static struct rw_rule *edited_rules(const struct rw_config *cfg, uint32_t pos,
-				    const struct rw_rule *ins, size_t *n)
+/* old's rules array with the edit made, into v (room for the result);
+ * the rules' contents are shared. */
+static void edited_rules(const struct rw_config *cfg, uint32_t pos, const struct rw_rule *ins,
+			 struct rw_rule *v)
 {
 	size_t tail = cfg->nrules - pos - (ins ? 0 : 1);
-	struct rw_rule *v;
 
-	*n = ins ? cfg->nrules + 1 : cfg->nrules - 1;
-	v = malloc((*n ? *n : 1) * sizeof(*v));
-	if (!v)
-		return NULL;
 	memcpy(v, cfg->rules, pos * sizeof(*v));
 	if (ins)
 		v[pos] = *ins;
 	memcpy(v + pos + (ins ? 1 : 0), cfg->rules + pos + (ins ? 0 : 1), tail * sizeof(*v));
-	return v;
+}
+
+/* old's "arp" rule list through the edit: no scan of every rule. */
+static int edited_arp(struct rw_ruleset *rs, const struct rw_ruleset *old,
+		      const struct rw_rule_edit *ed, const struct rw_rule *ins)
+{
+	rs->arp_rules = calloc(old->narp + 1, sizeof(*rs->arp_rules));
+	if (!rs->arp_rules)
+		return -ENOMEM;
+	for (size_t k = 0; k < old->narp; k++) {
+		uint32_t j;
+
+		if (ins && ins->af == RW_RULE_ARP && old->arp_rules[k] >= ed->pos &&
+		    (!k || old->arp_rules[k - 1] < ed->pos))
+			rs->arp_rules[rs->narp++] = ed->pos;
+		if (rw_rule_edit_map(ed, old->arp_rules[k], &j))
+			rs->arp_rules[rs->narp++] = j;
+	}
+	if (ins && ins->af == RW_RULE_ARP &&
+	    (!old->narp || old->arp_rules[old->narp - 1] < ed->pos))
+		rs->arp_rules[rs->narp++] = ed->pos;
+	return 0;
 }
 
 /* The edits leading to gen: old's when old is the generation just before
@@ -173,23 +190,25 @@ static void chain_edits(struct rw_ruleset *rs, const struct rw_ruleset *old,
 
 struct rw_ruleset *rw_ruleset_derive(const struct rw_ruleset *old, struct rw_classifier *cls,
 				     uint32_t pos, const struct rw_rule *rule, uint32_t gen,
-				     char *err, size_t errlen)
+				     struct rw_rule *rules, char *err, size_t errlen)
 {
 	struct rw_rule_edit ed = {.gen = gen, .pos = pos, .insert = rule != NULL};
 	struct rw_ruleset *rs = calloc(1, sizeof(*rs));
 
-	if (!rs)
+	if (!rs) {
+		free(rules);
 		goto out_nomem;
+	}
 	rs->borrowed = true;
 	rs->cfg = old->cfg;
 	rs->lpms = old->lpms;
 	rs->gen = gen;
 	rs->nworkers = old->nworkers;
-	rs->cfg.rules = edited_rules(&old->cfg, pos, rule, &rs->cfg.nrules);
-	if (!rs->cfg.rules)
-		goto out_free;
+	rs->cfg.rules = rules;
+	rs->cfg.nrules = rule ? old->cfg.nrules + 1 : old->cfg.nrules - 1;
+	edited_rules(&old->cfg, pos, rule, rules);
 	rs->base = calloc(rs->cfg.nrules ? rs->cfg.nrules : 1, sizeof(*rs->base));
-	if (!rs->base || alloc_ctr(rs, rs->cfg.nrules) || collect_arp_rules(rs))
+	if (!rs->base || alloc_ctr(rs, rs->cfg.nrules) || edited_arp(rs, old, &ed, rule))
 		goto out_free;
 	chain_edits(rs, old, &ed);
 	rs->cls = cls;

@@ -63,6 +63,7 @@ struct rw_ruleset {
 	struct rw_rule_ctr *base;      /* [cfg.nrules] counted by earlier sets, or NULL */
 	struct rw_rule_edit edits[RW_RULESET_EDITS]; /* the edits leading here, oldest first */
 	unsigned nedits;               /* 0 after a full build */
+	size_t rules_cap;              /* room in cfg.rules when an edit made it, else 0 */
 };
 
 /* Build from cfg, taking ownership of its contents (cfg is zeroed). NULL
@@ -82,11 +83,12 @@ static inline struct rw_rule_ctr *rw_ruleset_ctr(const struct rw_ruleset *rs, un
  * rule's contents are then taken over once the set is published) or
  * removed, cls the classifier of the result. Counters start at zero (the
  * caller folds old's in with rw_ruleset_fold once no worker writes them).
+ * rules: room for the edited rules array (taken over, freed on failure).
  * The result is borrowed until published. NULL with err on failure.
  */
 struct rw_ruleset *rw_ruleset_derive(const struct rw_ruleset *old, struct rw_classifier *cls,
 				     uint32_t pos, const struct rw_rule *rule, uint32_t gen,
-				     char *err, size_t errlen);
+				     struct rw_rule *rules, char *err, size_t errlen);
 
 /* Where rule i of the set before edit ed is now: false if ed removed it. */
 bool rw_rule_edit_map(const struct rw_rule_edit *ed, uint32_t i, uint32_t *out);
