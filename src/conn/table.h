@@ -26,6 +26,9 @@
 #include "../common.h"
 #include "../rules/config.h"
 #include "key.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define RW_CT_SLOTS 8          /* slots per bucket: 8 tags = 16 bytes */
 #define RW_CT_NONE UINT32_MAX
@@ -96,10 +99,17 @@ static inline void rw_ctable_where(const struct rw_ctable *t, uint64_t h, uint32
 	*tag = (uint16_t)(h >> 48) ? (uint16_t)(h >> 48) : 1;
 }
 
-/* Bit s set when slot s of the bucket holds tag (SWAR over 8 lanes). */
+/* Bit s set when slot s of the bucket holds tag: one SSE2 compare of the
+ * 8 lanes where there is SSE2 (every x86-64), SWAR elsewhere. */
 static inline unsigned rw_ctable_match(const uint16_t *bucket, uint16_t tag)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)bucket);
+	__m128i eq = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)tag));
+
+	/* saturating pack: each 16-bit lane becomes one byte, 0 or 0xff */
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t low15 = 0x7fff7fff7fff7fffull;
 	uint64_t w[2], pat = tag * 0x0001000100010001ull;
 	unsigned mask = 0;
