@@ -18,7 +18,7 @@ static const char usage[] =
 	"                      [--frame-size B] [--workers N] [--duration S | --packets N]\n"
 	"                      [--zipf S] [--new PCT] [--seed N] [--interval S]\n"
 	"                      [--reload-every S [--reload-rules FILE]] [--gen-only | --table-only]\n"
-	"                      [--checksum verify|ignore] [--json]\n";
+	"                      [--table-op track|lookup] [--checksum verify|ignore] [--json]\n";
 
 /* A stateful "pass out": the inside may open TCP and UDP connections, and
  * nothing comes in unless it belongs to one. */
@@ -128,6 +128,14 @@ static int set_opt(int c, const char *v, struct bench_opts *o)
 	case 'j':
 		o->json = true;
 		return 0;
+	case 'o':
+		if (strcmp(v, "track") && strcmp(v, "lookup")) {
+			fprintf(stderr, "ringwall bench: --table-op track or lookup, got '%s'\n", v);
+			return -1;
+		}
+		o->table_lookup = !strcmp(v, "lookup");
+		o->table_only = true;
+		return 0;
 	case 'k':
 		/* ignore: what a NIC that verifies L4 checksums leaves to us */
 		if (strcmp(v, "verify") && strcmp(v, "ignore")) {
@@ -161,6 +169,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{"table-only", no_argument, NULL, 't'},
 		{"json", no_argument, NULL, 'j'},
 		{"checksum", required_argument, NULL, 'k'},
+		{"table-op", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};

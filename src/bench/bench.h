@@ -18,6 +18,7 @@ struct bench_opts {
 	unsigned profile;          /* enum rw_gen_profile */
 	bool gen_only;             /* no firewall: the generator's own cost */
 	bool table_only;           /* only the state stages, on descriptors (table.c) */
+	bool table_lookup;         /* table-only: the peer's lookup+update, no TCP checks */
 	uint64_t conns, capacity;  /* capacity 0: chosen from conns and profile */
 	uint64_t packets;          /* per port per worker; 0 = run for duration */
 	double duration, interval; /* seconds */

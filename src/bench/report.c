@@ -68,7 +68,7 @@ static uint64_t total_pkts(const struct rw_engine *e, const struct bench_result 
 static const char *profile_of(const struct bench_opts *o)
 {
 	if (o->table_only)
-		return "table-only";
+		return o->table_lookup ? "table-only-lookup" : "table-only";
 	return o->gen_only ? "gen-only" : profile_names[o->profile];
 }
 

@@ -12,11 +12,14 @@
  * The flows and their order are the generator's and the peer's: the same
  * PRNG or Zipf draws, 32 client->server then 32 server->client per round.
  * Descriptors are patched from a template, as the peer builds its keys.
+ *
+ * With --table-op lookup the work is the peer's own, no more (lookup_burst).
  */
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "bench.h"
+#include "../track/track.h"
 
 static void fill(struct rw_pkt *p, const struct rw_pkt *tmpl, uint64_t f, unsigned side)
 {
@@ -57,6 +60,51 @@ static void make_tmpl(struct rw_pkt *t)
 	memcpy(t->daddr, mapped, 12);
 }
 
+/*
+ * --table-op lookup: exactly the peer's work per burst, on the table
+ * itself: build 32 keys from the flows (client first, as the peer does),
+ * hash them together, prefetch their buckets, match tags and prefetch the
+ * entries, then find each and update its line (last-seen time, the
+ * direction's packet count, a sequence number). No TCP window checks.
+ */
+static unsigned lookup_burst(struct rw_state *st, uint64_t *rng, const uint32_t *zseq, uint32_t *zpos,
+			     uint64_t nflows, unsigned side, uint64_t now)
+{
+	struct rw_ctable *t = &st->t4;
+	struct rw_key4 k[RW_BURST];
+	uint64_t h[RW_BURST];
+	uint32_t hint[RW_BURST];
+	unsigned hits = 0;
+
+	for (unsigned i = 0; i < RW_BURST; i++) {
+		uint64_t rr = rw_gen_rand(rng);
+		uint64_t f = zseq ? zseq[(*zpos)++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(rr, nflows);
+		struct rw_gen_flow fl;
+
+		rw_gen_flow(f, &fl);
+		k[i] = (struct rw_key4){.addr = {htonl(fl.caddr), htonl(fl.saddr)},
+					.port = {fl.cport, fl.sport}, .proto = RW_PROTO_TCP};
+	}
+	rw_khash16_burst(&st->kh, k, RW_BURST, h);
+	for (unsigned i = 0; i < RW_BURST; i++)
+		rw_ctable_prefetch_index(t, h[i]);
+	for (unsigned i = 0; i < RW_BURST; i++)
+		hint[i] = rw_ctable_probe(t, h[i]);
+	for (unsigned i = 0; i < RW_BURST; i++) {
+		uint32_t slot = rw_ctable_find(t, &k[i], h[i], now, hint[i]);
+		struct rw_conn *c;
+
+		if (slot == RW_CT_NONE)
+			continue;
+		c = rw_ctable_conn(t, slot);
+		c->last = now;
+		c->pkts[side]++;
+		c->peer[side].seqlo = k[i].port[side] + c->pkts[side];
+		hits++;
+	}
+	return hits;
+}
+
 /* Run on the calling thread; fills r->w[0]. */
 int bench_table(struct rw_engine *e, const struct bench_opts *o, struct bench_result *r)
 {
@@ -81,6 +129,12 @@ int bench_table(struct rw_engine *e, const struct bench_opts *o, struct bench_re
 	end = o->packets ? UINT64_MAX : t0 + (uint64_t)(o->duration * 1e9);
 	for (now = t0; done < limit && now < end; ) {
 		now = rw_now_ns();
+		if (o->table_lookup) {
+			for (unsigned side = 0; side < 2; side++)
+				pass += lookup_burst(st, &rng, zseq, &zpos, nflows, side, now);
+			done += 2 * RW_BURST;
+			continue;
+		}
 		for (unsigned side = 0; side < 2; side++) {
 			for (unsigned i = 0; i < RW_BURST; i++) {
 				uint64_t rr = rw_gen_rand(&rng);
