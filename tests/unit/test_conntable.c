@@ -10,6 +10,7 @@
 #include "conn/table.h"
 #include "track/track.h"
 #include "worker/reasons.h"
+#include "track_util.h"
 
 /* ---- allocation counting: a wrapper over glibc, or ASan's own figure ---- */
 #if defined(__SANITIZE_ADDRESS__)
@@ -388,22 +389,11 @@ TEST(table_churn_against_naive_model)
 static struct rw_state *mk_state(uint64_t cap, uint32_t astart, uint32_t aend)
 {
 	struct rw_state_opts o = {.capacity = cap, .adaptive_start = astart, .adaptive_end = aend};
-	char err[256];
+
 	for (unsigned i = 0; i < RW_TO_MAX; i++)
 		o.timeouts[i] = 10 + i; /* distinct, so a wrong index shows */
 	o.hash_key[0] = 0x1234, o.hash_key[1] = 0x5678;
-	struct rw_state *s = rw_state_create_shard(&o, err, sizeof(err));
-	if (!s)
-		printf("# %s\n", err);
-	return s;
-}
-
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24), a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8), a[15] = (uint8_t)ip;
+	return mk_shard(&o);
 }
 
 static struct rw_pkt udp4(uint32_t sip, uint16_t sp, uint32_t dip, uint16_t dp)
@@ -440,7 +430,6 @@ static int track(struct rw_state *s, struct rw_pkt p, uint64_t now)
 	return rw_state_track(s, &p, now, &rule, &reason);
 }
 
-#define SEC 1000000000ull
 
 TEST(symmetric_keys_and_hash_both_families)
 {

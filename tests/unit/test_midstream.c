@@ -8,70 +8,15 @@
 #include "t.h"
 #include "track/track.h"
 #include "worker/reasons.h"
-
-#define SEC 1000000000ull
-
-#define C_IP 0x0a000001u
-#define S_IP 0xc0a80001u
-#define C_PORT 40000
-#define S_PORT 80
+#include "track_util.h"
 
 static struct rw_state *mk(void)
 {
 	struct rw_state_opts o = {.capacity = 100, .hash_key = {3, 4}};
-	char err[256];
 
 	for (unsigned i = 0; i < RW_TO_MAX; i++)
 		o.timeouts[i] = 100;
-	struct rw_state *s = rw_state_create_shard(&o, err, sizeof(err));
-	if (!s)
-		printf("# %s\n", err);
-	return s;
-}
-
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24), a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8), a[15] = (uint8_t)ip;
-}
-
-/* A TCP segment from the client (dir 0) or the server (dir 1). */
-static struct rw_pkt seg(int dir, uint8_t fl, uint32_t seq, uint32_t ack, uint16_t win,
-			 uint16_t len)
-{
-	struct rw_pkt p = {.af = RW_AF_INET, .proto = RW_PROTO_TCP, .flags = RW_PKT_L4,
-			   .tcp_flags = fl, .tcp_seq = seq, .tcp_ack = ack, .tcp_win = win,
-			   .payload_len = len, .tcp_wscale = RW_WSCALE_NONE};
-	v4(dir ? p.saddr : p.daddr, S_IP);
-	v4(dir ? p.daddr : p.saddr, C_IP);
-	p.sport = dir ? S_PORT : C_PORT;
-	p.dport = dir ? C_PORT : S_PORT;
-	return p;
-}
-
-static unsigned last_reason;
-
-static int tr(struct rw_state *s, struct rw_pkt p, uint64_t now)
-{
-	uint32_t rule = 0;
-
-	last_reason = 0;
-	return rw_state_track(s, &p, now, &rule, &last_reason);
-}
-
-static struct rw_conn *conn_of(struct rw_state *s, struct rw_pkt p)
-{
-	union rw_key k;
-	unsigned side, klen = rw_key_from_pkt(&p, &k, &side);
-	return klen ? rw_state_lookup(s, &k, klen, SEC) : NULL;
-}
-
-static const char *state_of(struct rw_state *s, struct rw_pkt p)
-{
-	struct rw_conn *c = conn_of(s, p);
-	return c ? rw_tcp_state_name(c) : "(none)";
+	return mk_shard(&o);
 }
 
 static void live(struct rw_state *s, uint64_t want)
@@ -103,15 +48,15 @@ TEST(pickup_from_client_data_then_both_directions)
 	struct rw_pkt p = seg(0, RW_TH_ACK | RW_TH_PUSH, 1000, 5000, 500, 100);
 	CHECK_EQ(rw_state_create_loose(s, &p, 7, SEC), RW_PASS);
 	live(s, 1);
-	CHECK_STR(state_of(s, p), "SYN_SENT:CLOSED");
-	struct rw_conn *c = conn_of(s, p);
+	CHECK_STR(state_of(s, p, SEC), "SYN_SENT:CLOSED");
+	struct rw_conn *c = conn_of(s, p, SEC);
 	CHECK(c && !(c->flags & RW_CF_SOLID)); /* evictable until both spoke */
 	/* the server's ACK of those 100 bytes, with data of its own */
 	CHECK_EQ(tr(s, seg(1, RW_TH_ACK | RW_TH_PUSH, 5000, 1100, 500, 1000), SEC), RW_TRACK_PASS);
-	CHECK_STR(state_of(s, p), "ESTABLISHED:SYN_SENT");
+	CHECK_STR(state_of(s, p, SEC), "ESTABLISHED:SYN_SENT");
 	CHECK_EQ(tr(s, seg(0, RW_TH_ACK, 1100, 6000, 500, 0), SEC), RW_TRACK_PASS);
-	CHECK_STR(state_of(s, p), "ESTABLISHED:ESTABLISHED");
-	c = conn_of(s, p);
+	CHECK_STR(state_of(s, p, SEC), "ESTABLISHED:ESTABLISHED");
+	c = conn_of(s, p, SEC);
 	CHECK(c && (c->flags & RW_CF_SOLID));
 	CHECK(c && c->to == RW_TO_TCP_ESTABLISHED);
 	/* creating again from the same connection is a no-op */
@@ -150,14 +95,14 @@ TEST(pickup_keeps_ack_checks_strict)
 	/* the "server" acks 200000 bytes the client never sent: forged */
 	CHECK_EQ(tr(s, seg(1, RW_TH_ACK, 5000, 1100 + 200000, 500, 0), SEC), RW_TRACK_DROP);
 	CHECK_EQ(last_reason, RW_DROP_TCP_WINDOW);
-	CHECK_STR(state_of(s, p), "SYN_SENT:CLOSED"); /* the drop left no trace */
+	CHECK_STR(state_of(s, p, SEC), "SYN_SENT:CLOSED"); /* the drop left no trace */
 	/* the real reply still passes */
 	CHECK_EQ(tr(s, seg(1, RW_TH_ACK, 5000, 1100, 500, 0), SEC), RW_TRACK_PASS);
 	/* a RST must now hit the exact sequence number */
 	CHECK_EQ(tr(s, seg(0, RW_TH_RST, 1100 + 5000, 0, 0, 0), SEC), RW_TRACK_DROP);
 	CHECK_EQ(last_reason, RW_DROP_TCP_RST_WINDOW);
 	CHECK_EQ(tr(s, seg(0, RW_TH_RST, 1100, 0, 0, 0), SEC), RW_TRACK_PASS);
-	CHECK_STR(state_of(s, p), "TIME_WAIT:TIME_WAIT");
+	CHECK_STR(state_of(s, p, SEC), "TIME_WAIT:TIME_WAIT");
 	rw_state_destroy(s);
 }
 
@@ -176,7 +121,7 @@ TEST(pickup_from_the_server_side_makes_it_the_initiator)
 	CHECK_EQ(rw_state_create_loose(s, &p, 7, SEC), RW_PASS);
 	CHECK_EQ(tr(s, seg(0, RW_TH_ACK, 1000, 6400, 500, 0), SEC), RW_TRACK_PASS);
 	CHECK_EQ(tr(s, seg(1, RW_TH_ACK, 6400, 1000, 500, 0), SEC), RW_TRACK_PASS);
-	CHECK_STR(state_of(s, p), "ESTABLISHED:ESTABLISHED");
+	CHECK_STR(state_of(s, p, SEC), "ESTABLISHED:ESTABLISHED");
 	struct rw_conn_info got = {0};
 	rw_state_walk(s, first_conn, &got);
 	CHECK_EQ(got.sport, S_PORT); /* the server spoke first here */
@@ -193,12 +138,12 @@ TEST(pickup_rst_passes_without_state_fin_starts_closing)
 	live(s, 0);
 	struct rw_pkt fin = seg(0, RW_TH_FIN | RW_TH_ACK, 1000, 5000, 500, 0);
 	CHECK_EQ(rw_state_create_loose(s, &fin, 7, SEC), RW_PASS);
-	CHECK_STR(state_of(s, fin), "CLOSING:CLOSED");
+	CHECK_STR(state_of(s, fin, SEC), "CLOSING:CLOSED");
 	/* the server acks the FIN (seq 1000 + 1) and closes too */
 	CHECK_EQ(tr(s, seg(1, RW_TH_FIN | RW_TH_ACK, 5000, 1001, 500, 0), SEC), RW_TRACK_PASS);
-	CHECK_STR(state_of(s, fin), "FIN_WAIT_2:CLOSING");
+	CHECK_STR(state_of(s, fin, SEC), "FIN_WAIT_2:CLOSING");
 	CHECK_EQ(tr(s, seg(0, RW_TH_ACK, 1001, 5001, 500, 0), SEC), RW_TRACK_PASS);
-	CHECK_STR(state_of(s, fin), "FIN_WAIT_2:FIN_WAIT_2");
+	CHECK_STR(state_of(s, fin, SEC), "FIN_WAIT_2:FIN_WAIT_2");
 	rw_state_destroy(s);
 }
 
@@ -210,10 +155,10 @@ TEST(loose_create_of_a_first_syn_is_the_strict_one)
 	struct rw_pkt syn = seg(0, RW_TH_SYN, 1000, 0, 65535, 0);
 	syn.tcp_wscale = 7;
 	CHECK_EQ(rw_state_create_loose(s, &syn, 7, SEC), RW_PASS);
-	struct rw_conn *c = conn_of(s, syn);
+	struct rw_conn *c = conn_of(s, syn, SEC);
 	CHECK(c && c->peer[0].wscale == (RW_WS_FLAG | 7));
 	CHECK(c && c->peer[0].seqlo == 1001);
-	CHECK_STR(state_of(s, syn), "SYN_SENT:CLOSED");
+	CHECK_STR(state_of(s, syn, SEC), "SYN_SENT:CLOSED");
 	/* UDP is unaffected by the flag */
 	struct rw_pkt u = seg(0, 0, 0, 0, 0, 10);
 	u.proto = RW_PROTO_UDP;

@@ -8,80 +8,26 @@
 #include "t.h"
 #include "track/track.h"
 #include "worker/reasons.h"
+#include "track_util.h"
 
-#define SEC 1000000000ull
 #define MAXACKWINDOW (0xffff + 1500)
-
-#define C_IP 0x0a000001u
-#define S_IP 0xc0a80001u
-#define C_PORT 40000
-#define S_PORT 80
 
 static uint32_t tos[RW_TO_MAX];
 
 static struct rw_state *mk(void)
 {
 	struct rw_state_opts o = {.capacity = 1000, .hash_key = {1, 2}};
-	char err[256];
 
 	/* distinct per state, so a wrong timeout shows */
 	for (unsigned i = 0; i < RW_TO_MAX; i++)
 		tos[i] = o.timeouts[i] = 100 + 10 * i;
-	struct rw_state *s = rw_state_create_shard(&o, err, sizeof(err));
-	if (!s)
-		printf("# %s\n", err);
-	return s;
-}
-
-static void v4(uint8_t a[16], uint32_t ip)
-{
-	memset(a, 0, 16);
-	a[10] = a[11] = 0xff;
-	a[12] = (uint8_t)(ip >> 24), a[13] = (uint8_t)(ip >> 16);
-	a[14] = (uint8_t)(ip >> 8), a[15] = (uint8_t)ip;
-}
-
-/* A TCP segment from the client (dir 0) or the server (dir 1). */
-static struct rw_pkt seg(int dir, uint8_t fl, uint32_t seq, uint32_t ack, uint16_t win,
-			 uint16_t len)
-{
-	struct rw_pkt p = {.af = RW_AF_INET, .proto = RW_PROTO_TCP, .flags = RW_PKT_L4,
-			   .tcp_flags = fl, .tcp_seq = seq, .tcp_ack = ack, .tcp_win = win,
-			   .payload_len = len, .tcp_wscale = RW_WSCALE_NONE};
-	v4(dir ? p.saddr : p.daddr, S_IP);
-	v4(dir ? p.daddr : p.saddr, C_IP);
-	p.sport = dir ? S_PORT : C_PORT;
-	p.dport = dir ? C_PORT : S_PORT;
-	return p;
+	return mk_shard(&o);
 }
 
 static struct rw_pkt ws(struct rw_pkt p, uint8_t shift)
 {
 	p.tcp_wscale = shift;
 	return p;
-}
-
-static unsigned last_reason;
-static uint32_t last_rule;
-
-static int tr(struct rw_state *s, struct rw_pkt p, uint64_t now)
-{
-	last_reason = 0;
-	last_rule = 0;
-	return rw_state_track(s, &p, now, &last_rule, &last_reason);
-}
-
-static struct rw_conn *conn_of(struct rw_state *s, struct rw_pkt p, uint64_t now)
-{
-	union rw_key k;
-	unsigned side, klen = rw_key_from_pkt(&p, &k, &side);
-	return klen ? rw_state_lookup(s, &k, klen, now) : NULL;
-}
-
-static const char *state_of(struct rw_state *s, struct rw_pkt p, uint64_t now)
-{
-	struct rw_conn *c = conn_of(s, p, now);
-	return c ? rw_tcp_state_name(c) : "(none)";
 }
 
 /* client ISN 1000, server ISN 5000 */
