@@ -590,8 +590,15 @@ unsigned rw_worker_poll(struct rw_worker *w)
 		unsigned q = w->rxq[k].queue;
 		unsigned n = p->ops->rx_burst(p, q, w->frames, RW_BURST);
 
-		if (n)
-			total += process_burst(w, rs, p, q, n);
+		if (!n)
+			continue;
+		/* Again after receiving: an expectation announced before a
+		 * data connection's SYN reached this worker must be here before
+		 * the SYN is judged, even if this thread paused after the drain
+		 * above. An empty ring costs one load. */
+		if (e->rings)
+			drain_alg(w, e->offline ? w->last_ts : rw_now_ns());
+		total += process_burst(w, rs, p, q, n);
 	}
 	for (unsigned k = 0; k < e->nports; k++)
 		if (e->ports[k].ops->flush)
