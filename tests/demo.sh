@@ -23,20 +23,10 @@ CTL=$(dirname "$RW")/ringwallctl
 P=rwdemo-$$
 NC=$P-client NF=$P-fw NS=$P-server
 C=10.215.0.1 S=10.215.0.2
-TMP=$(mktemp -d /tmp/rwdemo.XXXXXX)
+. tests/netns/lib.sh
+rw_tmpdir rwdemo
 SOCK=$TMP/ringwall.sock
 PY=/usr/bin/python3
-RW_PID= PIDS=
-
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in $NC $NF $NS; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 die() { echo "demo: $*" >&2; exit 1; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -56,24 +46,21 @@ chmod 755 "$TMP" # the daemon drops to nobody and must read its configuration on
 
 say "1. Three namespaces joined by veth pairs; ringwall will bridge the middle one"
 sed -n '6,15p' "$0" | sed 's/^#//'
-ip netns add $NC && ip netns add $NF && ip netns add $NS || die "ip netns add failed"
-ip link add rwdc0 netns $NC type veth peer name rwdc1 netns $NF || die "veth"
-ip link add rwds0 netns $NS type veth peer name rwds1 netns $NF || die "veth"
+rw_ns_add $NC $NF $NS || die "ip netns add failed"
+rw_veth $NC rwdc0 $NF rwdc1 || die "veth"
+rw_veth $NS rwds0 $NF rwds1 || die "veth"
 ip -n $NC addr add $C/24 dev rwdc0 && ip -n $NS addr add $S/24 dev rwds0 || die "addresses"
-for x in "$NC rwdc0" "$NS rwds0"; do
-	set -- $x
-	# a veth leaves TCP checksums to "hardware"; a user-space bridge forwards frames as they are
-	ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null
-	ip -n $1 link set $2 up && ip -n $1 link set lo up
-done
-ip -n $NF link set rwdc1 up && ip -n $NF link set rwds1 up
+# a veth leaves TCP checksums to "hardware"; a user-space bridge forwards frames as they are
+rw_endpoint $NC rwdc0
+rw_endpoint $NS rwds0
+rw_up $NF rwdc1 rwds1
 mkdir -p "$TMP/www" && echo "hello from the server, through ringwall" >"$TMP/www/index.html"
 for port in 8080 9090; do
 	(cd "$TMP/www" && exec ip netns exec $NS $PY -m http.server --bind $S $port) >/dev/null 2>&1 &
-	PIDS="$PIDS $!"
+	rw_cleanup_pid $!
 done
 in_server iperf3 -s -B $S >/dev/null 2>&1 &
-PIDS="$PIDS $!"
+rw_cleanup_pid $!
 
 echo "without a firewall nothing crosses the middle:"
 in_client ping -c 1 -W 1 -q $S >/dev/null 2>&1 && die "ping crossed with nothing running?"
@@ -99,17 +86,11 @@ cat "$TMP/ringwall.conf"
 
 say "3. Start ringwall ($BACKEND) in the middle namespace"
 echo "\$ ringwall run -c ringwall.conf -s $SOCK -u nobody"
-ip netns exec $NF timeout 120 "$RW" run -c "$TMP/ringwall.conf" -s "$SOCK" -u nobody \
-	>"$TMP/rw.out" 2>"$TMP/rw.err" &
-RW_PID=$!
-for _ in $(seq 50); do
-	grep -q "running:" "$TMP/rw.err" && break
-	kill -0 $RW_PID 2>/dev/null || break
-	sleep 0.1
-done
-grep -q "running:" "$TMP/rw.err" || { cat "$TMP/rw.err"; die "ringwall did not start"; }
+rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/ringwall.conf" -s "$SOCK" -u nobody ||
+	{ cat "$TMP/rw.err"; die "ringwall did not start"; }
 sed 's/^/  /' "$TMP/rw.err"
-for _ in $(seq 20); do [ -S "$SOCK" ] && break; sleep 0.1; done
+rw_wait_for 2 test -S "$SOCK"
 
 say "4. Traffic"
 echo "-- client pings the server (allowed):"
@@ -131,8 +112,6 @@ echo
 run "$CTL" -s "$SOCK" states
 
 say "6. Stop (SIGTERM) and clean up"
-kill -TERM $RW_PID
-wait $RW_PID
+rw_daemon_stop
 echo "ringwall exited with status $?"
-RW_PID=
 echo "namespaces, veths, servers and $TMP are removed on exit. Done."

@@ -30,66 +30,36 @@ CTL=${RINGWALLCTL:-$(dirname "$RW")/ringwallctl}
 P=rwf-$$
 NC=$P-c NF=$P-f NS=$P-s
 C=10.214.0.1 S=10.214.0.2
-TMP=$(mktemp -d /tmp/rwf.XXXXXX)
+. tests/netns/lib.sh
+rw_tmpdir rwf
 SOCK=$TMP/ctl.sock
-RW_PID= PIDS=
-n=0 failed=0
 PY=/usr/bin/python3
 
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in $NC $NF $NS; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-check() { # check NAME COMMAND...: one TAP line from the command's status
-	local name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$RW" ] && [ -x "$CTL" ] || skip_all "$RW or $CTL not built"
-for t in ip ethtool iperf3 curl ping; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool iperf3 curl ping
 # the daemon (as nobody) re-reads the configuration on reload
 chmod 755 "$TMP"
 
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 
 setup() {
-	ip netns add $NC && ip netns add $NF && ip netns add $NS || return 1
-	ip link add rwfc0 netns $NC type veth peer name rwfc1 netns $NF || return 1
-	ip link add rwfs0 netns $NS type veth peer name rwfs1 netns $NF || return 1
+	rw_ns_add $NC $NF $NS || return 1
+	rw_veth $NC rwfc0 $NF rwfc1 && rw_veth $NS rwfs0 $NF rwfs1 || return 1
 	ip -n $NC addr add $C/24 dev rwfc0 && ip -n $NS addr add $S/24 dev rwfs0 || return 1
-	for x in "$NC rwfc0" "$NS rwfs0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set rwfc1 up && ip -n $NF link set rwfs1 up
+	rw_endpoint $NC rwfc0 && rw_endpoint $NS rwfs0 || return 1
+	rw_up $NF rwfc1 rwfs1
 }
 
 start_servers() {
 	mkdir -p "$TMP/www" && head -c 1000000 /dev/urandom >"$TMP/www/blob" || return 1
 	for port in 8080 9090; do
 		(cd "$TMP/www" && exec ip netns exec $NS $PY -m http.server --bind $S $port) >/dev/null 2>&1 &
-		PIDS="$PIDS $!"
+		rw_cleanup_pid $!
 	done
 	ip netns exec $NS iperf3 -s -B $S >/dev/null 2>&1 &
-	PIDS="$PIDS $!"
-	for _ in $(seq 50); do # up to 5 s
-		local l
-		l=$(ip netns exec $NS ss -ltn 2>/dev/null)
-		echo "$l" | grep -q ":8080 " && echo "$l" | grep -q ":9090 " && echo "$l" | grep -q ":5201 " && return 0
-		sleep 0.1
-	done
-	return 1
+	rw_cleanup_pid $!
+	rw_wait_for 5 rw_listening $NS 8080 9090 5201
 }
 
 write_conf() { # write_conf BACKEND WORKERS VERSION
@@ -118,24 +88,10 @@ write_conf() { # write_conf BACKEND WORKERS VERSION
 	chmod 644 "$TMP/fw.conf.new" && mv "$TMP/fw.conf.new" "$TMP/fw.conf"
 }
 
+# up to 5 s (an AF_XDP queue can stay busy ~1 s after its last user)
 start_fw() {
-	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" -u nobody \
-		>"$TMP/rw.out" 2>"$TMP/rw.err" &
-	RW_PID=$!
-	for _ in $(seq 50); do # up to 5 s (an AF_XDP queue can stay busy ~1 s after its last user)
-		grep -q "running:" "$TMP/rw.err" && return 0
-		kill -0 $RW_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_fw() {
-	kill -TERM $RW_PID 2>/dev/null
-	wait $RW_PID
-	local rc=$?
-	RW_PID=
-	return $rc
+	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" -u nobody
 }
 
 # rule_pkts LINE: packets counted against the rule on that line of fw.conf
@@ -210,7 +166,7 @@ run_backend() { # run_backend LABEL BACKEND WORKERS
 	write_conf "$backend" "$workers" 1
 	if ! start_fw; then
 		notok "$label: ringwall starts" "$TMP/rw.err"
-		stop_fw 2>/dev/null
+		rw_daemon_stop 2>/dev/null
 		return
 	fi
 	ok "$label: ringwall starts"
@@ -235,7 +191,7 @@ run_backend() { # run_backend LABEL BACKEND WORKERS
 	check "$label: flush empties the table" bash -c "'$CTL' -s '$SOCK' flush && [ \"\$('$CTL' -s '$SOCK' states count)\" = '0 states' ]"
 	check "$label: metrics exposes the drop counters" bash -c "'$CTL' -s '$SOCK' metrics | grep -q '^ringwall_drops_total{reason=\"rule-block\"} '"
 	ctl stats | sed 's/^/#   /'
-	check "$label: SIGTERM stops it with status 0" stop_fw
+	check "$label: SIGTERM stops it with status 0" rw_daemon_stop
 	check "$label: no ringwall process left" bash -c "! ip netns pids $NF | grep -q ."
 	check "$label: control socket removed" test ! -e "$SOCK"
 	check "$label: no XDP program left" bash -c "! ip -n $NF link show | grep -q 'prog/xdp'"
@@ -256,5 +212,4 @@ else
 	n=$((n + 1)); echo "ok $n - afxdp # SKIP built without libxdp"
 fi
 
-echo "1..$n"
-[ $failed = 0 ]
+rw_done

@@ -30,54 +30,29 @@ NC=$P-c NF=$P-f NR=$P-r NS=$P-s
 C=10.218.1.1 R1=10.218.1.254 R2=10.218.2.254 S=10.218.2.2
 C6=fd00:218:1::1 R16=fd00:218:1::fe R26=fd00:218:2::fe S6=fd00:218:2::2
 BACKEND=${PMTU_BACKEND:-afpacket}
-TMP=$(mktemp -d /tmp/rwm.XXXXXX)
+. tests/netns/lib.sh
+rw_tmpdir rwm
 SOCK=$TMP/ctl.sock
-RW_PID= PIDS=
-n=0 failed=0
 PY=/usr/bin/python3
 
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in $NC $NF $NR $NS; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-check() { # check NAME COMMAND...: one TAP line from the command's status
-	local name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$RW" ] && [ -x "$CTL" ] || skip_all "$RW or $CTL not built"
-for t in ip ethtool; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool
 $PY -c 'import scapy' 2>/dev/null || skip_all "python3-scapy missing"
 
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 
 setup() {
-	for ns in $NC $NF $NR $NS; do ip netns add $ns || return 1; done
-	ip link add rwmc0 netns $NC type veth peer name rwmc1 netns $NF || return 1
-	ip link add rwmr0 netns $NR type veth peer name rwmr1 netns $NF || return 1
-	ip link add rwms0 netns $NS type veth peer name rwms1 netns $NR || return 1
+	rw_ns_add $NC $NF $NR $NS || return 1
+	rw_veth $NC rwmc0 $NF rwmc1 && rw_veth $NR rwmr0 $NF rwmr1 && rw_veth $NS rwms0 $NR rwms1 || return 1
 	ip -n $NC addr add $C/24 dev rwmc0 && ip -n $NC addr add $C6/64 dev rwmc0 nodad || return 1
 	ip -n $NR addr add $R1/24 dev rwmr0 && ip -n $NR addr add $R16/64 dev rwmr0 nodad || return 1
 	ip -n $NR addr add $R2/24 dev rwms1 && ip -n $NR addr add $R26/64 dev rwms1 nodad || return 1
 	ip -n $NS addr add $S/24 dev rwms0 && ip -n $NS addr add $S6/64 dev rwms0 nodad || return 1
 	# the narrow hop: the router's side of the last link
 	ip -n $NR link set rwms1 mtu 1280 || return 1
-	for x in "$NC rwmc0" "$NR rwmr0" "$NR rwms1" "$NS rwms0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set rwmc1 up && ip -n $NF link set rwmr1 up || return 1
+	rw_endpoint $NC rwmc0 && rw_endpoint $NR rwmr0 && rw_endpoint $NR rwms1 && rw_endpoint $NS rwms0 || return 1
+	rw_up $NF rwmc1 rwmr1 || return 1
 	ip netns exec $NR sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
 	ip -n $NC route add 10.218.2.0/24 via $R1 && ip -n $NC -6 route add fd00:218:2::/64 via $R16 || return 1
 	ip -n $NS route add default via $R2 && ip -n $NS -6 route add default via $R26
@@ -106,12 +81,8 @@ start_server() {
 	        pass
 	    c.close()
 	EOF
-	PIDS="$PIDS $!"
-	for _ in $(seq 150); do # up to 15 s
-		ip netns exec $NS ss -ltn 2>/dev/null | grep -q ":5201 " && return 0
-		sleep 0.1
-	done
-	return 1
+	rw_cleanup_pid $!
+	rw_wait_for 15 rw_listening $NS 5201
 }
 
 start_fw() {
@@ -123,23 +94,8 @@ start_fw() {
 	pass in on client proto ipv6-icmp icmp6-type { neighbrsol neighbradv }
 	pass in on server proto ipv6-icmp icmp6-type { neighbrsol neighbradv }
 	EOF
-	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" \
-		>"$TMP/rw.out" 2>"$TMP/rw.err" &
-	RW_PID=$!
-	for _ in $(seq 50); do # up to 5 s
-		grep -q "running:" "$TMP/rw.err" && return 0
-		kill -0 $RW_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_fw() {
-	kill -TERM $RW_PID 2>/dev/null
-	wait $RW_PID
-	local rc=$?
-	RW_PID=
-	return $rc
+	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK"
 }
 
 drops() { ctl --json stats | $PY -c 'import json,sys; print(json.load(sys.stdin)["drops"].get(sys.argv[1], 0))' "$1"; }
@@ -216,7 +172,6 @@ check "forged IPv6 packet-too-big quoting an untracked connection: 3 more" nosta
 forge v4-other-host
 check "forged error quoting the client's traffic to another host: 3 more" nostate_grew "$base" 9
 ctl stats | grep -E "^states|icmp" | sed 's/^/#   /'
-check "SIGTERM stops ringwall with status 0" stop_fw
+check "SIGTERM stops ringwall with status 0" rw_daemon_stop
 
-echo "1..$n"
-[ $failed = 0 ]
+rw_done

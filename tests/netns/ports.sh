@@ -24,80 +24,39 @@ BIN=${PORTBRIDGE:-build/tests/portbridge}
 P=rwp-$$
 NA=$P-a NF=$P-f NB=$P-b
 A=10.203.1.1 B=10.203.1.2 F=10.203.1.254 A6=fd00:203::1 B6=fd00:203::2
-TMP=$(mktemp -d /tmp/rwp.XXXXXX)
-BRIDGE_PID= HTTP_PID= IPERF_PID=
-n=0 failed=0
+. tests/netns/lib.sh
+rw_tmpdir rwp
 
-cleanup() {
-	for pid in $BRIDGE_PID $HTTP_PID $IPERF_PID; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in $NA $NF $NB; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-check() { # check NAME COMMAND...: one TAP line from the command's status
-	local name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$BIN" ] || skip_all "$BIN not built (make $BIN)"
-for t in ip ethtool iperf3 curl ping; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool iperf3 curl ping
 PY=/usr/bin/python3
 
 setup() {
-	ip netns add $NA && ip netns add $NF && ip netns add $NB || return 1
-	ip link add pa0 netns $NA type veth peer name pa1 netns $NF || return 1
-	ip link add pb0 netns $NB type veth peer name pb1 netns $NF || return 1
+	rw_ns_add $NA $NF $NB || return 1
+	rw_veth $NA pa0 $NF pa1 && rw_veth $NB pb0 $NF pb1 || return 1
 	ip -n $NA addr add $A/24 dev pa0 && ip -n $NB addr add $B/24 dev pb0 || return 1
 	ip -n $NA addr add $A6/64 dev pa0 nodad && ip -n $NB addr add $B6/64 dev pb0 nodad || return 1
-	for x in "$NA pa0" "$NB pb0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set pa1 up && ip -n $NF link set pb1 up
+	rw_endpoint $NA pa0 && rw_endpoint $NB pb0 || return 1
+	rw_up $NF pa1 pb1
 }
 
 # A 2 MB file served from B, checked byte for byte after crossing.
 start_servers() {
 	mkdir -p "$TMP/www" && head -c 2000000 /dev/urandom >"$TMP/www/blob" || return 1
 	(cd "$TMP/www" && exec ip netns exec $NB $PY -m http.server --bind $B 8080) >/dev/null 2>&1 &
-	HTTP_PID=$!
+	rw_cleanup_pid $!
 	ip netns exec $NB iperf3 -s -B $B >/dev/null 2>&1 &
-	IPERF_PID=$!
-	for _ in $(seq 50); do # up to 5 s
-		ip netns exec $NB ss -ltn 2>/dev/null | grep -q ":8080 " &&
-			ip netns exec $NB ss -ltn 2>/dev/null | grep -q ":5201 " && return 0
-		sleep 0.1
-	done
-	return 1
+	rw_cleanup_pid $!
+	rw_wait_for 5 rw_listening $NB 8080 5201
 }
 
-# start_bridge SPEC_A SPEC_B [ARGS]: start portbridge, wait until it runs.
+# start_bridge SPEC_A SPEC_B [ARGS]: start portbridge, wait until it runs
+# (up to 5 s: an AF_XDP queue can stay busy ~1 s after the last user).
 start_bridge() {
 	local a=$1 b=$2; shift 2
-	ip netns exec $NF timeout 60 "$BIN" "$a" "$b" -t 50 "$@" >"$TMP/bridge.out" 2>"$TMP/bridge.err" &
-	BRIDGE_PID=$!
-	for _ in $(seq 50); do # up to 5 s (an AF_XDP queue can stay busy ~1 s after the last user)
-		grep -q running "$TMP/bridge.err" && return 0
-		kill -0 $BRIDGE_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_bridge() {
-	kill -TERM $BRIDGE_PID 2>/dev/null
-	wait $BRIDGE_PID
-	local rc=$?
-	BRIDGE_PID=
-	return $rc
+	rw_daemon_start "$TMP/bridge.out" "$TMP/bridge.err" running 5 \
+		ip netns exec $NF timeout 60 "$BIN" "$a" "$b" -t 50 "$@"
 }
 
 ping_ok() { ip netns exec $NA ping -c 3 -i 0.2 -W 2 -q "$@" >/dev/null; }
@@ -119,7 +78,7 @@ run_backend() { # run_backend LABEL SPEC_A SPEC_B [ARGS]
 	shift
 	if ! start_bridge "$@"; then
 		notok "$label: portbridge starts" "$TMP/bridge.err"
-		stop_bridge 2>/dev/null
+		rw_daemon_stop 2>/dev/null
 		return
 	fi
 	ok "$label: portbridge starts"
@@ -128,7 +87,7 @@ run_backend() { # run_backend LABEL SPEC_A SPEC_B [ARGS]
 	check "$label: 2 MB over HTTP arrives intact" tcp_ok
 	check "$label: iperf3 -t 2 runs" iperf_ok
 	[ -s "$TMP/out" ] && sed 's/^/#   /' "$TMP/out"
-	check "$label: SIGTERM stops it cleanly" stop_bridge
+	check "$label: SIGTERM stops it cleanly" rw_daemon_stop
 	check "$label: counted both directions" counters_ok
 	sed 's/^/#   /' "$TMP/bridge.out"
 	check "$label: no XDP program left behind" no_xdp_left
@@ -150,13 +109,13 @@ run_kernel_arp() {
 	else
 		notok "without kernel=arp: portbridge starts" "$TMP/bridge.err"
 	fi
-	stop_bridge
+	rw_daemon_stop
 	if start_bridge afxdp:pa1,kernel=arp afxdp:pb1,kernel=arp; then
 		check "kernel=arp: the box's kernel answers ARP" neigh_learned
 	else
 		notok "kernel=arp: portbridge starts" "$TMP/bridge.err"
 	fi
-	stop_bridge
+	rw_daemon_stop
 	ip -n $NF addr del $F/24 dev pa1
 }
 
@@ -176,5 +135,4 @@ else
 	n=$((n + 1)); echo "ok $n - afxdp # SKIP built without libxdp"
 fi
 
-echo "1..$n"
-[ $failed = 0 ]
+rw_done

@@ -48,48 +48,25 @@ HPING_RATE=--flood
 [ "$RATE" != flood ] && HPING_RATE="-i u$((1000000 / RATE))"
 BACKEND=${SYNFLOOD_BACKEND:-afpacket}
 LIMIT=2000
-TMP=$(mktemp -d /tmp/rws.XXXXXX)
+. tests/netns/lib.sh
+rw_tmpdir rws
 SOCK=$TMP/ctl.sock
-RW_PID= PIDS=
-n=0 failed=0
 PY=/usr/bin/python3
 
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in $NC $NF $NS; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-check() { # check NAME COMMAND...: one TAP line from the command's status
-	local name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 figure() { echo "# $1=$2"; [ -n "${SYNFLOOD_OUT:-}" ] && echo "$1=$2" >>"$SYNFLOOD_OUT"; return 0; }
 
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$RW" ] && [ -x "$CTL" ] || skip_all "$RW or $CTL not built"
-for t in ip ethtool iperf3 hping3 curl; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool iperf3 hping3 curl
 
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 
 setup() {
-	ip netns add $NC && ip netns add $NF && ip netns add $NS || return 1
-	ip link add rwsc0 netns $NC type veth peer name rwsc1 netns $NF || return 1
-	ip link add rwss0 netns $NS type veth peer name rwss1 netns $NF || return 1
+	rw_ns_add $NC $NF $NS || return 1
+	rw_veth $NC rwsc0 $NF rwsc1 && rw_veth $NS rwss0 $NF rwss1 || return 1
 	ip -n $NC addr add $C/24 dev rwsc0 && ip -n $NS addr add $S/24 dev rwss0 || return 1
-	for x in "$NC rwsc0" "$NS rwss0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set rwsc1 up && ip -n $NF link set rwss1 up || return 1
+	rw_endpoint $NC rwsc0 && rw_endpoint $NS rwss0 || return 1
+	rw_up $NF rwsc1 rwss1 || return 1
 	# the victim answers spoofed sources: its SYN|ACKs go back via the client side
 	ip -n $NS route add default via $C
 }
@@ -97,16 +74,11 @@ setup() {
 start_servers() {
 	mkdir -p "$TMP/www" && echo hello >"$TMP/www/index.html" || return 1
 	(cd "$TMP/www" && exec ip netns exec $NS $PY -m http.server --bind $S 80) >/dev/null 2>&1 &
-	PIDS="$PIDS $!"
+	rw_cleanup_pid $!
 	ip netns exec $NS iperf3 -s -B $S >/dev/null 2>&1 &
-	PIDS="$PIDS $!"
-	for _ in $(seq 150); do # up to 15 s (python is slow to start on a busy box)
-		local l
-		l=$(ip netns exec $NS ss -ltn 2>/dev/null)
-		echo "$l" | grep -q ":80 " && echo "$l" | grep -q ":5201 " && return 0
-		sleep 0.1
-	done
-	return 1
+	rw_cleanup_pid $!
+	# up to 15 s (python is slow to start on a busy box)
+	rw_wait_for 15 rw_listening $NS 80 5201
 }
 
 write_conf() {
@@ -120,23 +92,8 @@ write_conf() {
 }
 
 start_fw() {
-	ip netns exec $NF timeout 300 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" \
-		>"$TMP/rw.out" 2>"$TMP/rw.err" &
-	RW_PID=$!
-	for _ in $(seq 50); do # up to 5 s
-		grep -q "running:" "$TMP/rw.err" && return 0
-		kill -0 $RW_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_fw() {
-	kill -TERM $RW_PID 2>/dev/null
-	wait $RW_PID
-	local rc=$?
-	RW_PID=
-	return $rc
+	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+		ip netns exec $NF timeout 300 "$RW" run -c "$TMP/fw.conf" -s "$SOCK"
 }
 
 # The peer: the same two veths in a Linux bridge, bridged IPv4 through the
@@ -264,7 +221,7 @@ elif start_fw; then
 	figure ringwall_evicted "$(stat_of evicted)"
 	figure ringwall_refused "$(stat_of refused)"
 	figure ringwall_state_full_drops "$(drop_of state-full)"
-	check "ringwall: SIGTERM stops it with status 0" stop_fw
+	check "ringwall: SIGTERM stops it with status 0" rw_daemon_stop
 	sed 's/^/#   /' "$TMP/rw.out" | grep -E "states|drop|rule" | head -20
 else
 	notok "ringwall starts" "$TMP/rw.err"
@@ -288,5 +245,4 @@ if [ "${SYNFLOOD_PEER:-1}" != 0 ] && command -v nft >/dev/null; then
 	fi
 fi
 
-echo "1..$n"
-[ $failed = 0 ]
+rw_done

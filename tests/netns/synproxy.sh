@@ -28,40 +28,20 @@ C=10.217.0.1 S=10.217.0.2
 BACKEND=${SYNPROXY_BACKEND:-afpacket}
 RATE=${SYNPROXY_RATE:-2000}
 SECS=${SYNPROXY_SECS:-3}
-TMP=$(mktemp -d /tmp/rwp.XXXXXX)
-RW_PID= PIDS=
-n=0 failed=0
+. tests/netns/lib.sh
+rw_tmpdir rwp
 PY=/usr/bin/python3
 
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	for ns in $NC $NF $NS; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$RW" ] || skip_all "$RW not built"
-for t in ip ethtool hping3 curl nft; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool hping3 curl nft
 
 setup() {
-	ip netns add $NC && ip netns add $NF && ip netns add $NS || return 1
-	ip link add rwpc0 netns $NC type veth peer name rwpc1 netns $NF || return 1
-	ip link add rwps0 netns $NS type veth peer name rwps1 netns $NF || return 1
+	rw_ns_add $NC $NF $NS || return 1
+	rw_veth $NC rwpc0 $NF rwpc1 && rw_veth $NS rwps0 $NF rwps1 || return 1
 	ip -n $NC addr add $C/24 dev rwpc0 && ip -n $NS addr add $S/24 dev rwps0 || return 1
-	for x in "$NC rwpc0" "$NS rwps0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set rwpc1 up && ip -n $NF link set rwps1 up || return 1
+	rw_endpoint $NC rwpc0 && rw_endpoint $NS rwps0 || return 1
+	rw_up $NF rwpc1 rwps1 || return 1
 	# every SYN to :80 the server receives, by source
 	ip netns exec $NS nft -f - <<-EOF
 	table inet rwp {
@@ -77,12 +57,8 @@ setup() {
 start_server() {
 	mkdir -p "$TMP/www" && echo hello-synproxy >"$TMP/www/index.html" || return 1
 	(cd "$TMP/www" && exec ip netns exec $NS $PY -m http.server --bind $S 80) >/dev/null 2>&1 &
-	PIDS="$PIDS $!"
-	for _ in $(seq 150); do # up to 15 s
-		ip netns exec $NS ss -ltn 2>/dev/null | grep -q ":80 " && return 0
-		sleep 0.1
-	done
-	return 1
+	rw_cleanup_pid $!
+	rw_wait_for 15 rw_listening $NS 80
 }
 
 start_fw() {
@@ -93,14 +69,8 @@ start_fw() {
 	pass in on client proto tcp to port 80 synproxy state
 	pass in on server all
 	EOF
-	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" >"$TMP/rw.out" 2>"$TMP/rw.err" &
-	RW_PID=$!
-	for _ in $(seq 50); do # up to 5 s
-		grep -q "running:" "$TMP/rw.err" && return 0
-		kill -0 $RW_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf"
 }
 
 # counter N: packets of the Nth rule of the server's chain (0: from the client, 1: spoofed)
@@ -128,9 +98,7 @@ if [ "$spoofed" = 0 ]; then ok "no spoofed SYN reached the server (client's: $re
 got=$(ip netns exec $NC curl -s -m 5 http://$S/index.html)
 if [ "$got" = hello-synproxy ]; then ok "curl still works after the flood"; else notok "curl after the flood (got '$got')"; fi
 
-kill -TERM $RW_PID 2>/dev/null
-wait $RW_PID
-RW_PID=
+rw_daemon_stop
 line=$(grep '^synproxy' "$TMP/rw.out" "$TMP/rw.err" | head -1)
 echo "# ${line#*:}"
 synacks=$(echo "$line" | sed -n 's/.*synacks \([0-9]*\).*/\1/p')
