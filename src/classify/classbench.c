@@ -123,18 +123,22 @@ static int grow(void **v, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* a as an IPv4-mapped address, the form keys and rules hold */
+static void v4_key(uint32_t a, uint8_t out[16])
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	for (int i = 0; i < 4; i++)
+		out[12 + i] = (uint8_t)(a >> (24 - 8 * i));
+}
+
 static void v4_range(uint32_t a, unsigned len, uint8_t lo[16], uint8_t hi[16])
 {
 	uint32_t m = len ? ~0u << (32 - len) : 0;
 	uint32_t l = a & m, h = l | ~m;
 
-	memset(lo, 0, 10);
-	memset(hi, 0, 10);
-	lo[10] = lo[11] = hi[10] = hi[11] = 0xff;
-	for (int i = 0; i < 4; i++) {
-		lo[12 + i] = (uint8_t)(l >> (24 - 8 * i));
-		hi[12 + i] = (uint8_t)(h >> (24 - 8 * i));
-	}
+	v4_key(l, lo);
+	v4_key(h, hi);
 }
 
 static bool parse_rule(const char *s, uint32_t idx, struct rw_crule *r)
@@ -171,10 +175,23 @@ static bool blank(const char *s)
 	return s[strspn(s, " \t\r\n")] == '\0';
 }
 
-int rw_cb_read_rules(const char *path, struct rw_crule **out, size_t *n, char *err,
-		     size_t errlen)
+/* A line into the idx-th element at e; false if it is not one. */
+typedef bool (*cb_line_fn)(const char *s, size_t idx, void *e);
+
+/* What a reader takes from lines, and what it says when it cannot. */
+struct cb_kind {
+	size_t size;         /* of one element */
+	cb_line_fn parse;
+	const char *oom;     /* the array cannot grow */
+	const char *bad;     /* a line does not parse */
+};
+
+/* Every non-blank line of path (or of its xz decompression) into a new
+ * array of elements; 0, or -1 with FILE[:LINE]: message in err. */
+static int cb_read(const char *path, const struct cb_kind *kind, void **out, size_t *n,
+		   char *err, size_t errlen)
 {
-	struct rw_crule *v = NULL;
+	void *v = NULL;
 	size_t cap = 0, cnt = 0;
 	struct cb_in in;
 	char buf[512];
@@ -185,12 +202,12 @@ int rw_cb_read_rules(const char *path, struct rw_crule **out, size_t *n, char *e
 		in.line++;
 		if (blank(buf))
 			continue;
-		if (unlikely(grow((void **)&v, &cap, cnt, sizeof(*v)))) {
-			cb_err(err, errlen, &in, "out of memory");
+		if (unlikely(grow(&v, &cap, cnt, kind->size))) {
+			cb_err(err, errlen, &in, "%s", kind->oom);
 			goto out_fail;
 		}
-		if (unlikely(!parse_rule(buf, (uint32_t)cnt, &v[cnt]))) {
-			cb_err(err, errlen, &in, "not a ClassBench rule");
+		if (unlikely(!kind->parse(buf, cnt, (char *)v + cnt * kind->size))) {
+			cb_err(err, errlen, &in, "%s", kind->bad);
 			goto out_fail;
 		}
 		cnt++;
@@ -207,12 +224,23 @@ out_free:
 	return -1;
 }
 
-static void v4_key(uint32_t a, uint8_t out[16])
+static bool rule_line(const char *s, size_t idx, void *e)
 {
-	memset(out, 0, 10);
-	out[10] = out[11] = 0xff;
-	for (int i = 0; i < 4; i++)
-		out[12 + i] = (uint8_t)(a >> (24 - 8 * i));
+	return parse_rule(s, (uint32_t)idx, e);
+}
+
+int rw_cb_read_rules(const char *path, struct rw_crule **out, size_t *n, char *err,
+		     size_t errlen)
+{
+	static const struct cb_kind rules = {
+		sizeof(struct rw_crule), rule_line, "out of memory", "not a ClassBench rule",
+	};
+	void *v;
+
+	if (cb_read(path, &rules, &v, n, err, errlen))
+		return -1;
+	*out = v;
+	return 0;
 }
 
 static bool parse_trace(const char *s, struct rw_ckey *k)
@@ -236,37 +264,26 @@ static bool parse_trace(const char *s, struct rw_ckey *k)
 	return true;
 }
 
+static bool trace_line(const char *s, size_t idx, void *e)
+{
+	(void)idx;
+	return parse_trace(s, e);
+}
+
 int rw_cb_read_trace(const char *path, struct rw_ckey **out, size_t *n, char *err,
 		     size_t errlen)
 {
-	struct rw_ckey *v = NULL;
-	size_t cap = 0, cnt = 0;
-	struct cb_in in;
-	char buf[512];
+	/* a trace says the same on a line it cannot hold as on one it cannot read */
+	static const struct cb_kind trace = {
+		sizeof(struct rw_ckey), trace_line, "not a ClassBench trace line",
+		"not a ClassBench trace line",
+	};
+	void *v;
 
-	if (cb_open(&in, path, err, errlen))
+	if (cb_read(path, &trace, &v, n, err, errlen))
 		return -1;
-	while (fgets(buf, sizeof(buf), in.f)) {
-		in.line++;
-		if (blank(buf))
-			continue;
-		if (unlikely(grow((void **)&v, &cap, cnt, sizeof(*v))))
-			goto out_fail;
-		if (unlikely(!parse_trace(buf, &v[cnt])))
-			goto out_fail;
-		cnt++;
-	}
-	if (cb_close(&in, err, errlen))
-		goto out_free;
-	*out = v, *n = cnt;
+	*out = v;
 	return 0;
-
-out_fail:
-	cb_err(err, errlen, &in, "not a ClassBench trace line");
-	cb_close(&in, err, 0);
-out_free:
-	free(v);
-	return -1;
 }
 
 int rw_cb_read_match(const char *path, int32_t **out, size_t *n, char *err, size_t errlen)
