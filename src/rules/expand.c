@@ -22,12 +22,29 @@ struct out {
 	size_t n, cap;
 };
 
+/* Ranges tmp[0..n) (taken) as a set: normalized, or if neg its complement
+ * within full. */
+static int finish_set(struct rw_addr_range *tmp, size_t n, bool neg,
+		      const struct rw_addr_range *full, struct rvec *o)
+{
+	int ret;
+
+	rw_rset_normalize(tmp, &n);
+	if (!neg) {
+		o->v = tmp;
+		o->n = n;
+		return 0;
+	}
+	ret = rw_rset_diff(full, 1, tmp, n, &o->v, &o->n);
+	free(tmp);
+	return ret;
+}
+
 /* The set an address operand matches within family af. */
 static int addr_set(const struct rw_addr_spec *s, uint8_t af, struct rvec *o)
 {
 	struct rw_addr_range full, *tmp;
 	size_t n = 0;
-	int ret;
 
 	rw_family_range(af, &full);
 	o->v = NULL;
@@ -46,22 +63,13 @@ static int addr_set(const struct rw_addr_spec *s, uint8_t af, struct rvec *o)
 	for (size_t i = 0; i < s->nranges; i++)
 		if (s->ranges[i].af == af)
 			tmp[n++] = s->ranges[i];
-	rw_rset_normalize(tmp, &n);
-	if (!s->neg) {
-		o->v = tmp;
-		o->n = n;
-		return 0;
-	}
-	ret = rw_rset_diff(&full, 1, tmp, n, &o->v, &o->n);
-	free(tmp);
-	return ret;
+	return finish_set(tmp, n, s->neg, &full, o);
 }
 
 static int port_set(const struct rw_port_spec *s, struct rvec *o)
 {
 	struct rw_addr_range full, *tmp;
 	size_t n = s->nranges;
-	int ret;
 
 	rw_port_to_rset(0, 65535, &full);
 	o->v = NULL;
@@ -75,15 +83,7 @@ static int port_set(const struct rw_port_spec *s, struct rvec *o)
 	}
 	for (size_t i = 0; !s->any && i < n; i++)
 		rw_port_to_rset(s->ranges[i].lo, s->ranges[i].hi, &tmp[i]);
-	rw_rset_normalize(tmp, &n);
-	if (!s->neg || s->any) {
-		o->v = tmp;
-		o->n = n;
-		return 0;
-	}
-	ret = rw_rset_diff(&full, 1, tmp, n, &o->v, &o->n);
-	free(tmp);
-	return ret;
+	return finish_set(tmp, n, s->neg && !s->any, &full, o);
 }
 
 /* ICMP type/code pairs as (sport, dport) ranges. */
