@@ -34,6 +34,26 @@ int rw_p_unexpected(struct rw_parser *p, const struct rw_tok *t, const char *wha
 	return rw_p_err(p, t, "unexpected '%s' (expected %s)", t->text, what);
 }
 
+int rw_p_prefix(struct rw_parser *p, struct rw_table_entry *e, struct rw_tok **at)
+{
+	struct rw_tok *a = rw_p_next(p), *len = NULL;
+	char err[256];
+	int r;
+
+	*at = a;
+	if (a->type != TK_WORD)
+		return rw_p_unexpected(p, a, "an address");
+	if (rw_p_accept_type(p, TK_SLASH)) {
+		len = rw_p_next(p);
+		if (len->type != TK_WORD)
+			return rw_p_unexpected(p, len, "a prefix length");
+	}
+	r = rw_prefix_parse(a->text, len ? len->text : NULL, e, err, sizeof(err));
+	if (r)
+		return rw_p_err(p, r == 2 ? len : a, "%s", err);
+	return 0;
+}
+
 int rw_p_eol(struct rw_parser *p)
 {
 	struct rw_tok *t = rw_p_peek(p);
@@ -438,21 +458,11 @@ int rw_table_find(const struct rw_config *cfg, const char *name)
 static int table_entry(struct rw_parser *p, struct rw_table *tb)
 {
 	bool neg = rw_p_accept_type(p, TK_NOT);
-	struct rw_tok *a = rw_p_next(p), *len = NULL;
 	struct rw_table_entry e;
-	char err[256];
-	int r;
+	struct rw_tok *a;
 
-	if (a->type != TK_WORD)
-		return rw_p_unexpected(p, a, "an address");
-	if (rw_p_accept_type(p, TK_SLASH)) {
-		len = rw_p_next(p);
-		if (len->type != TK_WORD)
-			return rw_p_unexpected(p, len, "a prefix length");
-	}
-	r = rw_prefix_parse(a->text, len ? len->text : NULL, &e, err, sizeof(err));
-	if (r)
-		return rw_p_err(p, r == 2 ? len : a, "%s", err);
+	if (rw_p_prefix(p, &e, &a))
+		return -1;
 	e.neg = neg;
 	if (rw_grow(&tb->entries, &tb->cap, tb->nentries + 1, sizeof(e))) {
 		p->nomem = true;

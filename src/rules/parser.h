@@ -67,6 +67,10 @@ int rw_p_err(struct rw_parser *p, const struct rw_tok *t, const char *fmt, ...)
 /* "unexpected 'X' (expected WHAT)". */
 int rw_p_unexpected(struct rw_parser *p, const struct rw_tok *t, const char *what);
 
+/* ADDR[/LEN] (two word tokens) into e; *at gets the address token. 0, or
+ * -1 with the error reported at the token it concerns. */
+int rw_p_prefix(struct rw_parser *p, struct rw_table_entry *e, struct rw_tok **at);
+
 /* The line must end here. */
 int rw_p_eol(struct rw_parser *p);
 

@@ -198,21 +198,11 @@ static const char *af_word(uint8_t af)
 static int addr_elem(struct rw_parser *p, struct rule_ctx *c, struct rw_addr_range *r,
 		     uint8_t *fams)
 {
-	struct rw_tok *a = rw_p_next(p), *len = NULL;
 	struct rw_table_entry e;
-	char err[256];
-	int k;
+	struct rw_tok *a;
 
-	if (a->type != TK_WORD)
-		return rw_p_unexpected(p, a, "an address");
-	if (rw_p_accept_type(p, TK_SLASH)) {
-		len = rw_p_next(p);
-		if (len->type != TK_WORD)
-			return rw_p_unexpected(p, len, "a prefix length");
-	}
-	k = rw_prefix_parse(a->text, len ? len->text : NULL, &e, err, sizeof(err));
-	if (k)
-		return rw_p_err(p, k == 2 ? len : a, "%s", err);
+	if (rw_p_prefix(p, &e, &a))
+		return -1;
 	if (c->r.af && c->r.af != e.af)
 		return rw_p_err(p, a, "%s address '%s' in an %s rule",
 				e.af == RW_AF_INET ? "IPv4" : "IPv6", a->text, af_word(c->r.af));
