@@ -404,7 +404,8 @@ void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
 }
 
 /*
- * Paced: the sweep covers every slot once per RW_SWEEP_NS of the clock,
+ * Paced: the sweep covers every slot once per "timeout interval" (pf's
+ * purge interval, 10 s by default; RW_SWEEP_NS when it is set to 0),
  * however many packets pass, so its cost per packet falls as the rate
  * rises (at 10M connections and 20 Mpps, about 0.06 slots a packet against
  * 0.5 for a fixed 16 a burst). pace_ns advances by the time the slots
@@ -414,21 +415,22 @@ void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget)
  */
 void rw_state_expire_paced(struct rw_state *s, uint64_t now, unsigned max)
 {
-	uint64_t total = total_slots(s), n;
+	uint64_t total = total_slots(s), n, period;
 
 	rw_alg_expire(s->alg, now, RW_MIN(max, 64u));
 	if (now <= s->pace_ns) {
 		s->pace_ns = now; /* a clock that went back (replays) starts again */
 		return;
 	}
-	n = (uint64_t)((__uint128_t)(now - s->pace_ns) * total / RW_SWEEP_NS);
+	period = s->ctx.to_ms[RW_TO_INTERVAL] ? s->ctx.to_ms[RW_TO_INTERVAL] * 1000000u : RW_SWEEP_NS;
+	n = (uint64_t)((__uint128_t)(now - s->pace_ns) * total / period);
 	if (!n)
 		return;
 	if (n > max) {
 		n = max;
 		s->pace_ns = now;
 	} else {
-		s->pace_ns += (uint64_t)((__uint128_t)n * RW_SWEEP_NS / total);
+		s->pace_ns += (uint64_t)((__uint128_t)n * period / total);
 	}
 	sweep(s, now, (unsigned)n);
 }

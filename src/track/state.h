@@ -98,8 +98,8 @@ struct rw_alg *rw_state_alg(struct rw_state *s);
 void rw_state_expire(struct rw_state *s, uint64_t now, unsigned budget);
 
 /* Once per burst: check the slots due since the last call so that the
- * whole table is swept every RW_SWEEP_NS (pf's "timeout interval"), at
- * most max. */
+ * whole table is swept once every "timeout interval" (pf's purge
+ * interval; RW_SWEEP_NS when that is 0), at most max. */
 #define RW_SWEEP_NS (10ull * 1000000000ull)
 void rw_state_expire_paced(struct rw_state *s, uint64_t now, unsigned max);
 
