@@ -5,11 +5,14 @@
  *
  * A rule edit derives a new rule set from the current one: the classifier
  * from rw_classifier_insert/remove (a copy that answers as a fresh build),
- * the rules array copied with the rule in or out, fresh counters; the
- * rest (rules' contents, tables, lpms, settings) is shared. It is
- * published as a new generation like a reload, and the old set is freed
- * once every worker has announced the new one; its per-rule totals are
- * then carried into the new set's base so counters stay with their rules.
+ * the compact verdict array the workers read with the rule in or out,
+ * fresh counters; the rest (rules' contents, tables, lpms, settings) is
+ * shared. It is published as a new generation like a reload; only then is
+ * the big rules array (160 bytes a rule, which workers never read) copied
+ * with the rule in or out, still under reload_lock so that no control
+ * reader sees it half made. The old set is freed once every worker has
+ * announced the new one; its per-rule totals are then carried into the
+ * new set's base so counters stay with their rules.
  *
  * A table edit changes the table's lpm in place (rw_lpm_add/remove: each
  * address's answer is one atomic store) and the entry list `table show`
@@ -44,7 +47,7 @@ static struct rw_rule *rules_room(struct rw_engine *e, size_t n, size_t *cap, ch
 }
 
 static int publish_edit(struct rw_engine *e, struct rw_ruleset *old, struct rw_ruleset *rs,
-			uint64_t t0, struct rw_edit_result *res)
+			const struct rw_rule *ins, uint64_t t0, struct rw_edit_result *res)
 {
 	/* ownership of the shared parts moves with the publication */
 	rs->borrowed = false;
@@ -52,6 +55,8 @@ static int publish_edit(struct rw_engine *e, struct rw_ruleset *old, struct rw_r
 	atomic_store(&e->rs, rs);
 	e->next_gen = rs->gen;
 	res->visible_ns = rw_now_ns() - t0;
+	/* the workers already use rs; the control plane waits for our lock */
+	rw_ruleset_derive_rules(rs, old, ins);
 	rw_engine_wait_quiescent(e, rs->gen);
 	/* no worker writes old's counters any more */
 	rw_ruleset_fold(rs, old);
@@ -112,7 +117,7 @@ int rw_engine_rule_insert(struct rw_engine *e, uint32_t pos, const char *text,
 	}
 	rs->rules_cap = cap;
 	res->pos = pos;
-	ret = publish_edit(e, old, rs, t0, res);
+	ret = publish_edit(e, old, rs, &rule, t0, res);
 	pthread_mutex_unlock(&e->reload_lock);
 	res->total_ns = rw_now_ns() - t0;
 	return ret;
@@ -158,7 +163,7 @@ int rw_engine_rule_remove(struct rw_engine *e, uint32_t pos, struct rw_edit_resu
 	gone = old->cfg.rules[pos];
 	rs->rules_cap = cap;
 	res->pos = pos;
-	ret = publish_edit(e, old, rs, t0, res);
+	ret = publish_edit(e, old, rs, NULL, t0, res);
 	/* no set holds the removed rule any more */
 	rw_config_rule_free(&gone);
 	pthread_mutex_unlock(&e->reload_lock);

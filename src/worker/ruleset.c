@@ -13,8 +13,10 @@ void rw_ruleset_free(struct rw_ruleset *rs)
 		return;
 	rw_classifier_free(rs->cls);
 	free(rs->ctr_mem ? rs->ctr_mem : rs->ctr);
+	free(rs->ctr_spare);
 	free(rs->base);
 	free(rs->arp_rules);
+	free(rs->verdict);
 	if (rs->borrowed) {
 		/* the rules' contents, tables, ports and lpms are another set's */
 		free(rs->cfg.rules);
@@ -43,6 +45,28 @@ static int build_tables(struct rw_ruleset *rs, char *err, size_t errlen)
 out_nomem:
 	snprintf(err, errlen, "out of memory building tables");
 	return -ENOMEM;
+}
+
+static struct rw_rule_verdict verdict_of(const struct rw_rule *r)
+{
+	return (struct rw_rule_verdict){
+		.action = r->action,
+		.log = r->log,
+		.keep_state = r->keep_state,
+		.synproxy = r->synproxy,
+		.loose = r->flags_explicit && !r->tcp_flags_mask,
+		.in_ports = r->in_ports,
+	};
+}
+
+static int make_verdicts(struct rw_ruleset *rs)
+{
+	rs->verdict = malloc((rs->cfg.nrules ? rs->cfg.nrules : 1) * sizeof(*rs->verdict));
+	if (!rs->verdict)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->cfg.nrules; i++)
+		rs->verdict[i] = verdict_of(&rs->cfg.rules[i]);
+	return 0;
 }
 
 static int collect_arp_rules(struct rw_ruleset *rs)
@@ -75,14 +99,14 @@ struct rw_ruleset *rw_ruleset_build(struct rw_config *cfg, unsigned nworkers, ui
 	rs->ctr_stride = (rs->cfg.nrules + per_line - 1) / per_line * per_line;
 	if (!rs->ctr_stride)
 		rs->ctr_stride = per_line;
-	if (posix_memalign((void **)&rs->ctr, RW_CACHELINE,
-			   nworkers * rs->ctr_stride * sizeof(*rs->ctr))) {
+	rs->ctr_bytes = nworkers * rs->ctr_stride * sizeof(*rs->ctr);
+	if (posix_memalign((void **)&rs->ctr, RW_CACHELINE, rs->ctr_bytes)) {
 		rs->ctr = NULL;
 		snprintf(err, errlen, "out of memory for rule counters");
 		goto out_free;
 	}
 	memset(rs->ctr, 0, nworkers * rs->ctr_stride * sizeof(*rs->ctr));
-	if (collect_arp_rules(rs)) {
+	if (make_verdicts(rs) || collect_arp_rules(rs)) {
 		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
@@ -115,32 +139,68 @@ struct rw_rule_ctr rw_ruleset_rule_total(const struct rw_ruleset *rs, uint32_t r
 
 /* ---- incremental edits ---- */
 
-/* Zeroed counter rows for n rules. calloc of a large block maps fresh
- * zero pages instead of writing them, which keeps a 100k-rule edit off a
- * multi-megabyte memset; the row start is then aligned by hand. */
-static int alloc_ctr(struct rw_ruleset *rs, size_t nrules)
+static struct rw_rule_ctr *ctr_align(void *mem)
 {
-	size_t per_line = RW_CACHELINE / sizeof(struct rw_rule_ctr);
-	uintptr_t p;
+	uintptr_t p = ((uintptr_t)mem + RW_CACHELINE - 1) & ~(uintptr_t)(RW_CACHELINE - 1);
+
+	return (struct rw_rule_ctr *)p;
+}
+
+/* Zeroed counter rows for n rules. Zeroing megabytes (3 MB for 2 workers
+ * at 100k rules) would delay the publication, so an edit takes old's
+ * spare, zeroed by the previous edit after its publication, when it is
+ * big enough; else calloc, with room for later inserts. The row start is
+ * aligned by hand. */
+static int alloc_ctr(struct rw_ruleset *rs, struct rw_ruleset *old, size_t nrules)
+{
+	size_t per_line = RW_CACHELINE / sizeof(struct rw_rule_ctr), need, room;
 
 	rs->ctr_stride = (nrules + per_line - 1) / per_line * per_line;
 	if (!rs->ctr_stride)
 		rs->ctr_stride = per_line;
-	rs->ctr_mem = calloc(1, rs->nworkers * rs->ctr_stride * sizeof(*rs->ctr) + RW_CACHELINE);
-	if (!rs->ctr_mem)
-		return -ENOMEM;
-	p = ((uintptr_t)rs->ctr_mem + RW_CACHELINE - 1) & ~(uintptr_t)(RW_CACHELINE - 1);
-	rs->ctr = (struct rw_rule_ctr *)p;
+	need = rs->nworkers * rs->ctr_stride * sizeof(*rs->ctr) + RW_CACHELINE;
+	if (old->ctr_spare && old->ctr_spare_bytes >= need) {
+		rs->ctr_mem = old->ctr_spare;
+		rs->ctr_bytes = old->ctr_spare_bytes;
+		old->ctr_spare = NULL;
+	} else {
+		room = rs->nworkers * (rs->ctr_stride + rs->ctr_stride / 64 + per_line);
+		rs->ctr_bytes = room * sizeof(*rs->ctr) + RW_CACHELINE;
+		rs->ctr_mem = calloc(1, rs->ctr_bytes);
+		if (!rs->ctr_mem)
+			return -ENOMEM;
+	}
+	rs->ctr = ctr_align(rs->ctr_mem);
 	return 0;
 }
 
-/* old's rules array with the edit made, into v (room for the result);
- * the rules' contents are shared. */
-static void edited_rules(const struct rw_config *cfg, uint32_t pos, const struct rw_rule *ins,
-			 struct rw_rule *v)
+/* old's verdicts with the edit made: 4 bytes a rule, the only per-rule
+ * copy a publication waits for. */
+static int edited_verdicts(struct rw_ruleset *rs, const struct rw_ruleset *old, uint32_t pos,
+			   const struct rw_rule *ins)
 {
-	size_t tail = cfg->nrules - pos - (ins ? 0 : 1);
+	size_t n = old->cfg.nrules, tail = n - pos - (ins ? 0 : 1);
+	struct rw_rule_verdict *v = malloc((n + 1) * sizeof(*v));
 
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, old->verdict, pos * sizeof(*v));
+	if (ins)
+		v[pos] = verdict_of(ins);
+	memcpy(v + pos + (ins ? 1 : 0), old->verdict + pos + (ins ? 0 : 1), tail * sizeof(*v));
+	rs->verdict = v;
+	return 0;
+}
+
+void rw_ruleset_derive_rules(struct rw_ruleset *rs, const struct rw_ruleset *old,
+			     const struct rw_rule *ins)
+{
+	const struct rw_config *cfg = &old->cfg;
+	uint32_t pos = rs->edits[rs->nedits - 1].pos;
+	size_t tail = cfg->nrules - pos - (ins ? 0 : 1);
+	struct rw_rule *v = rs->cfg.rules;
+
+	/* the rules' contents are shared: only the array is copied */
 	memcpy(v, cfg->rules, pos * sizeof(*v));
 	if (ins)
 		v[pos] = *ins;
@@ -188,7 +248,7 @@ static void chain_edits(struct rw_ruleset *rs, const struct rw_ruleset *old,
 	rs->nedits = keep + 1;
 }
 
-struct rw_ruleset *rw_ruleset_derive(const struct rw_ruleset *old, struct rw_classifier *cls,
+struct rw_ruleset *rw_ruleset_derive(struct rw_ruleset *old, struct rw_classifier *cls,
 				     uint32_t pos, const struct rw_rule *rule, uint32_t gen,
 				     struct rw_rule *rules, char *err, size_t errlen)
 {
@@ -204,11 +264,18 @@ struct rw_ruleset *rw_ruleset_derive(const struct rw_ruleset *old, struct rw_cla
 	rs->lpms = old->lpms;
 	rs->gen = gen;
 	rs->nworkers = old->nworkers;
-	rs->cfg.rules = rules;
+	rs->cfg.rules = rules; /* filled after publication: rw_ruleset_derive_rules */
 	rs->cfg.nrules = rule ? old->cfg.nrules + 1 : old->cfg.nrules - 1;
-	edited_rules(&old->cfg, pos, rule, rules);
-	rs->base = calloc(rs->cfg.nrules ? rs->cfg.nrules : 1, sizeof(*rs->base));
-	if (!rs->base || alloc_ctr(rs, rs->cfg.nrules) || edited_arp(rs, old, &ed, rule))
+	/* workers treat ACKs as possible SYN proxy handshakes only if some
+	 * rule has "synproxy state" */
+	if (rule)
+		rs->cfg.nsynproxy += rule->synproxy;
+	else
+		rs->cfg.nsynproxy -= old->verdict[pos].synproxy;
+	/* not zeroed: rw_ruleset_fold writes every entry before anyone reads */
+	rs->base = malloc((rs->cfg.nrules ? rs->cfg.nrules : 1) * sizeof(*rs->base));
+	if (!rs->base || alloc_ctr(rs, old, rs->cfg.nrules) || edited_verdicts(rs, old, pos, rule) ||
+	    edited_arp(rs, old, &ed, rule))
 		goto out_free;
 	chain_edits(rs, old, &ed);
 	rs->cls = cls;
@@ -231,16 +298,26 @@ bool rw_rule_edit_map(const struct rw_rule_edit *ed, uint32_t i, uint32_t *out)
 	return i != ed->pos;
 }
 
-void rw_ruleset_fold(struct rw_ruleset *rs, const struct rw_ruleset *old)
+void rw_ruleset_fold(struct rw_ruleset *rs, struct rw_ruleset *old)
 {
 	const struct rw_rule_edit *ed = &rs->edits[rs->nedits - 1];
+	void *mem = old->ctr_mem ? old->ctr_mem : old->ctr;
 
+	if (ed->insert)
+		rs->base[ed->pos] = (struct rw_rule_ctr){0, 0};
 	for (uint32_t i = 0; i < old->cfg.nrules; i++) {
 		uint32_t j;
 
 		if (rw_rule_edit_map(ed, i, &j))
 			rs->base[j] = rw_ruleset_rule_total(old, i);
 	}
+	/* old's counters, zeroed, become the next edit's */
+	memset(mem, 0, old->ctr_bytes);
+	free(rs->ctr_spare);
+	rs->ctr_spare = mem;
+	rs->ctr_spare_bytes = old->ctr_bytes;
+	old->ctr_mem = NULL;
+	old->ctr = NULL;
 }
 
 bool rw_ruleset_ref_map(const struct rw_ruleset *rs, uint32_t ref, uint32_t *rule)

@@ -109,7 +109,7 @@ static unsigned judge_arp(struct rw_worker *w, const struct rw_ruleset *rs, unsi
 	unsigned port = w->pkts[i].in_port;
 
 	for (size_t k = 0; k < rs->narp; k++) {
-		const struct rw_rule *r = &rs->cfg.rules[rs->arp_rules[k]];
+		const struct rw_rule_verdict *r = &rs->verdict[rs->arp_rules[k]];
 
 		if (!(r->in_ports & (1u << port)))
 			continue;
@@ -212,8 +212,8 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 	}
 	rw_classify_burst(rs->cls, kp, match, nmiss);
 	for (unsigned j = 0; j < nmiss; j++) {
-		if (likely(!as_ack[j]) || (match[j] >= 0 && rs->cfg.rules[match[j]].synproxy &&
-					   rs->cfg.rules[match[j]].action == RW_ACT_PASS))
+		if (likely(!as_ack[j]) || (match[j] >= 0 && rs->verdict[match[j]].synproxy &&
+					   rs->verdict[match[j]].action == RW_ACT_PASS))
 			continue;
 		/* not for the proxy: the rules judge the ACK as it is */
 		as_ack[j] = false;
@@ -223,7 +223,7 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 
 	for (unsigned j = 0; j < nmiss; j++) {
 		unsigned i = miss[j];
-		const struct rw_rule *r;
+		const struct rw_rule_verdict *r; /* not cfg.rules: ruleset.h */
 
 		if (match[j] < 0) {
 			if (rs->cfg.default_log)
@@ -231,7 +231,7 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 			verdict[i] = rs->cfg.default_action == RW_ACT_PASS ? RW_PASS : RW_DROP_DEFAULT_BLOCK;
 			continue;
 		}
-		r = &rs->cfg.rules[match[j]];
+		r = &rs->verdict[match[j]];
 		count_rule(w, rs, (uint32_t)match[j], &w->frames[i]);
 		if (r->log)
 			log_packet(w, &w->frames[i]);
@@ -244,7 +244,7 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 			continue;
 		}
 		verdict[i] = r->keep_state
-			? (r->flags_explicit && !r->tcp_flags_mask ? rw_state_create_loose /* flags any: pick-up */
+			? (r->loose ? rw_state_create_loose /* flags any: pick-up */
 			   : rw_state_create)(w->state, &w->pkts[i], rule_ref(rs, (uint32_t)match[j]), now)
 			: RW_PASS;
 		if (r->keep_state && verdict[i] == RW_PASS)
