@@ -145,7 +145,7 @@ print()
 m = eb["memory"]
 print("### Memory (%s connections of capacity)" % C(big))
 print()
-print("- IPv4 table: **%.1f B per connection** of capacity (64-byte entry + 2-byte tag, 9/8 slots per connection), %.1f B per live connection; target <= 80 B (64 + 25%%)." % (m["ipv4_bytes_per_connection"], m["ipv4_bytes_per_live"]))
+print("- IPv4 table: **%.1f B per connection** of capacity (64-byte entry + 1-byte tag per slot and a 4-byte sweep bound per 8-slot bucket, 9/8 slots per connection), %.1f B per live connection; target <= 80 B (64 + 25%%)." % (m["ipv4_bytes_per_connection"], m["ipv4_bytes_per_live"]))
 print("- Everything the shard maps (IPv4 table + the IPv6 table reserved at 1/4 of the capacity, 2 MB pages): %.1f B per connection; resident growth at start %.0f MB." % (m["mapped_bytes_per_connection"], m["resident_growth_bytes"] / 1e6))
 print("- Live states after warm-up: %d of %d requested (%.2f%%) at `limit states` = connections; refused inserts: %d; inserts that relocated entries (cuckoo): %d." % (eb["states"]["live"], eb["connections"], 100.0 * eb["states"]["live"] / eb["connections"], eb["states"]["refused"], eb["states"]["relocated"]))
 print()

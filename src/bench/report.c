@@ -26,8 +26,11 @@ static void table_mem(const struct rw_engine *e, struct mem *m)
 	for (unsigned i = 0; i < e->nworkers; i++) {
 		const struct rw_state *s = e->workers[i].state;
 
-		m->v4_exact += rw_ctable_nslots(&s->t4) * (s->t4.esize + sizeof(uint16_t));
-		m->v6_exact += rw_ctable_nslots(&s->t6) * (s->t6.esize + sizeof(uint16_t));
+		/* per slot: the entry and its tag; per bucket: the sweep's bound */
+		m->v4_exact += rw_ctable_nslots(&s->t4) * (s->t4.esize + sizeof(*s->t4.tags)) +
+			       (uint64_t)s->t4.nbuckets * sizeof(*s->t4.bound);
+		m->v6_exact += rw_ctable_nslots(&s->t6) * (s->t6.esize + sizeof(*s->t6.tags)) +
+			       (uint64_t)s->t6.nbuckets * sizeof(*s->t6.bound);
 		m->mapped += s->t4.map_len + s->t6.map_len;
 	}
 }

@@ -52,7 +52,7 @@ int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
 		   uint32_t esize, uint32_t klen, char *err, size_t errlen)
 {
 	uint64_t nb = (conns * RW_CT_HEADROOM_8THS + 8 * RW_CT_SLOTS - 1) / (8 * RW_CT_SLOTS);
-	size_t tags_len, len;
+	size_t tags_len, bound_len, len;
 
 	memset(t, 0, sizeof(*t));
 	/* two buckets at least, so that the second choice differs; slot
@@ -64,7 +64,8 @@ int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
 		return -EINVAL;
 	}
 	tags_len = round_up(nb * RW_CT_SLOTS * sizeof(uint8_t), 4096);
-	len = tags_len + nb * RW_CT_SLOTS * esize;
+	bound_len = round_up(nb * sizeof(uint32_t), 4096);
+	len = tags_len + bound_len + nb * RW_CT_SLOTS * esize;
 	t->map = map_region(len, &t->hugetlb);
 	if (!t->map) {
 		snprintf(err, errlen, "cannot map %zu bytes for the connection table: %s", len,
@@ -73,7 +74,8 @@ int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
 	}
 	t->map_len = round_up(len, HUGE_2M);
 	t->tags = t->map;
-	t->entries = (uint8_t *)t->map + tags_len;
+	t->bound = (uint32_t *)((uint8_t *)t->map + tags_len); /* 0: unknown, read it */
+	t->entries = (uint8_t *)t->map + tags_len + bound_len;
 	t->nbuckets = (uint32_t)nb;
 	t->esize = esize;
 	t->klen = klen;
@@ -260,9 +262,12 @@ static uint32_t other_bucket(const struct rw_ctable *t, uint32_t slot)
 
 static void move_entry(struct rw_ctable *t, uint32_t from, uint32_t to)
 {
+	uint32_t *bt = &t->bound[to / RW_CT_SLOTS], bf = t->bound[from / RW_CT_SLOTS];
+
 	memcpy(rw_ctable_conn(t, to), rw_ctable_conn(t, from), t->esize);
 	t->tags[to] = t->tags[from];
 	t->tags[from] = 0;
+	*bt = RW_MIN(*bt, bf); /* the old bucket's bound covers the entry */
 }
 
 static uint32_t relocate(struct rw_ctable *t, const uint32_t b[2])
@@ -306,6 +311,35 @@ static uint32_t relocate(struct rw_ctable *t, const uint32_t b[2])
 	return RW_CT_NONE;
 }
 
+/*
+ * At the count limit with only established entries in the key's two
+ * buckets: evict an embryonic entry from elsewhere, the first found going
+ * on from a cursor (at most FAR_SCAN slots, read in order), then take a
+ * free slot of the two buckets or make one by relocation. First-bucket-
+ * first placement packs some buckets with established connections; this
+ * keeps a SYN flood churning embryonic entries among themselves there too.
+ * RW_CT_NONE when none was found (or no slot could be made after all).
+ */
+#define FAR_SCAN 256
+
+static uint32_t far_victim(struct rw_ctable *t, const uint32_t b[2])
+{
+	uint64_t n = rw_ctable_nslots(t);
+
+	for (unsigned i = 0; i < FAR_SCAN; i++) {
+		uint32_t s = (uint32_t)(t->far_cursor++ % n);
+		const struct rw_conn *c = rw_ctable_conn(t, s);
+
+		if (!t->tags[s] || (c->flags & (RW_CF_SOLID | RW_CF_PINNED)))
+			continue;
+		t->ctx->evicted++;
+		release(t, s);
+		s = free_slot(t, b);
+		return s != RW_CT_NONE ? s : relocate(t, b);
+	}
+	return RW_CT_NONE;
+}
+
 unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
 			  uint32_t *slot)
 {
@@ -326,6 +360,8 @@ unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint
 		goto take;
 	s = victim(t, b);
 	if (s == RW_CT_NONE) {
+		if (x->live >= x->capacity && (s = far_victim(t, b)) != RW_CT_NONE)
+			goto take;
 		x->refused++;
 		return RW_DROP_STATE_FULL;
 	}
@@ -335,6 +371,8 @@ take:
 	memset(rw_ctable_conn(t, s), 0, t->esize);
 	memcpy(t->entries + (size_t)s * t->esize + RW_KEY_OFF, key, t->klen);
 	t->tags[s] = tag;
+	/* its expiry is not known yet but cannot come before now */
+	rw_ctable_note_expiry(t, s, now);
 	t->live++;
 	x->live++;
 	x->created++;
@@ -342,17 +380,61 @@ take:
 	return RW_PASS;
 }
 
+/*
+ * True when no entry of bucket b can have expired at now: its bound (a
+ * lower bound of the entries' expiry under the unscaled timeouts) is still
+ * ahead. Not trusted while adaptive scaling shortens timeouts, nor for a
+ * round after a reload shortened some (bound_stale).
+ */
+static bool bucket_quiet(const struct rw_ctable *t, uint32_t b, uint64_t now)
+{
+	const struct rw_conn_ctx *x = t->ctx;
+
+	if (x->bound_stale || (x->adaptive_end > x->adaptive_start && x->live > x->adaptive_start))
+		return false;
+	return now < (uint64_t)t->bound[b] * 1000000000u;
+}
+
+/* The bound of a bucket whose every slot was just looked at. */
+static uint32_t bucket_bound(const struct rw_ctable *t, uint32_t b)
+{
+	uint64_t lo = UINT32_MAX;
+
+	for (uint32_t s = b * RW_CT_SLOTS; s < (b + 1) * RW_CT_SLOTS; s++) {
+		const struct rw_conn *c;
+
+		if (!t->tags[s])
+			continue;
+		c = rw_ctable_conn(t, s);
+		lo = RW_MIN(lo, (c->last + t->ctx->to_ms[c->to] * 1000000u) / 1000000000u);
+	}
+	return (uint32_t)lo;
+}
+
 unsigned rw_ctable_sweep(struct rw_ctable *t, uint64_t now, uint64_t from, uint64_t n)
 {
 	uint64_t end = RW_MIN(from + n, rw_ctable_nslots(t));
 	unsigned got = 0;
 
-	for (uint64_t s = from; s < end; s++) {
-		if (t->tags[s] && rw_conn_expired(t->ctx, rw_ctable_conn(t, (uint32_t)s), now)) {
-			reclaim(t, (uint32_t)s);
-			got++;
+	for (uint64_t s = from; s < end;) {
+		uint32_t b = (uint32_t)(s / RW_CT_SLOTS);
+		uint64_t bend = RW_MIN(end, (uint64_t)(b + 1) * RW_CT_SLOTS);
+		bool whole = s == (uint64_t)b * RW_CT_SLOTS && bend == (uint64_t)(b + 1) * RW_CT_SLOTS;
+
+		if (bucket_quiet(t, b, now)) {
+			s = bend;
+			continue;
 		}
+		for (; s < bend; s++) {
+			if (t->tags[s] && rw_conn_expired(t->ctx, rw_ctable_conn(t, (uint32_t)s), now)) {
+				reclaim(t, (uint32_t)s);
+				got++;
+			}
+		}
+		if (whole)
+			t->bound[b] = bucket_bound(t, b);
 	}
+	t->ctx->bound_stale -= RW_MIN(t->ctx->bound_stale, end > from ? end - from : 0);
 	return got;
 }
 

@@ -15,7 +15,8 @@
  * while it has room, then the second, reclaim expired entries there, then,
  * below the count limit, move entries to their other buckets to make room
  * (cuckoo relocation, bounded), then evict the oldest embryonic entry of
- * the two buckets, then refuse.
+ * the two buckets, or at the count limit one found nearby in slot order,
+ * then refuse.
  *
  * Expiry is lazy (a lookup that meets its key expired reclaims it) plus a
  * bounded sweep (rw_ctable_sweep). Memory is mapped once at creation and
@@ -49,16 +50,21 @@ struct rw_conn_ctx {
 	uint64_t live;         /* live entries, both tables */
 	uint64_t created, expired, removed, evicted, refused;
 	uint64_t relocated;    /* inserts that moved entries to their other bucket */
+	uint64_t bound_stale;  /* slots the sweep reads whatever the bounds say (timeouts shortened) */
 };
 
 struct rw_khash;
 
 struct rw_ctable {
 	uint8_t *tags;         /* nbuckets * RW_CT_SLOTS; 0 = free */
+	uint32_t *bound;       /* per bucket: a second no later than any of its entries'
+				* expiry under the timeouts unscaled (the sweep skips the
+				* bucket before it); 0 = unknown */
 	uint8_t *entries;      /* nbuckets * RW_CT_SLOTS * esize */
 	uint32_t nbuckets;
 	uint32_t esize, klen;
 	uint64_t live;
+	uint64_t far_cursor;   /* where the next far eviction looks (table.c) */
 	struct rw_conn_ctx *ctx;
 	const struct rw_khash *kh; /* the keys' hash, for relocation; NULL: none */
 	void *map;
@@ -177,7 +183,20 @@ unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint
 /* Remove a live entry (counted as removed). */
 void rw_ctable_remove(struct rw_ctable *t, uint32_t slot);
 
-/* Check slots [from, from + n) for expiry; returns entries reclaimed. */
+/* An entry's expiry came earlier (its timeout index changed to a shorter
+ * one): lower its bucket's bound to exp_ns. */
+static inline void rw_ctable_note_expiry(struct rw_ctable *t, uint32_t slot, uint64_t exp_ns)
+{
+	uint32_t *b = &t->bound[slot / RW_CT_SLOTS];
+	uint64_t sec = exp_ns / 1000000000u;
+
+	if (sec < *b)
+		*b = (uint32_t)sec;
+}
+
+/* Check slots [from, from + n) for expiry; returns entries reclaimed. A
+ * bucket whose bound says none of its entries can have expired is passed
+ * over without reading its entries (docs/conntrack.md, "Expiry"). */
 unsigned rw_ctable_sweep(struct rw_ctable *t, uint64_t now, uint64_t from, uint64_t n);
 
 /* Drop every entry (counted as removed). */

@@ -28,8 +28,16 @@ static struct rw_ctable *table_of(struct rw_state *s, uint8_t af)
 
 void rw_state_set_timeouts(struct rw_state *s, const uint32_t timeouts[RW_TO_MAX])
 {
-	for (unsigned i = 0; i < RW_TO_MAX; i++)
+	bool shorter = false;
+
+	for (unsigned i = 0; i < RW_TO_MAX; i++) {
+		shorter |= (uint64_t)timeouts[i] * 1000u < s->ctx.to_ms[i];
 		s->ctx.to_ms[i] = (uint64_t)timeouts[i] * 1000u;
+	}
+	/* the sweep's per-bucket bounds assumed the longer timeouts: one
+	 * round reading every bucket recomputes them */
+	if (shorter)
+		s->ctx.bound_stale = rw_ctable_nslots(&s->t4) + rw_ctable_nslots(&s->t6);
 }
 
 struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err, size_t errlen)
@@ -237,7 +245,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	struct rw_ctable *t = table_of(s, p->af);
 	struct rw_conn *c;
 	union rw_key k;
-	unsigned klen, side, d;
+	unsigned klen, side, d, to;
 	uint32_t slot;
 	uint64_t h;
 	int r;
@@ -255,6 +263,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		return track_expected(s, p, now, rule, reason);
 	c = rw_ctable_conn(t, slot);
 	d = side ^ !!(c->flags & RW_CF_INIT_B);
+	to = c->to;
 	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
 	if (unlikely(c->flags & RW_CF_PROXY))
 		return (enum rw_track_result)rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
@@ -283,6 +292,10 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		rw_udp_track(c, d, p->proto, now);
 		break;
 	}
+	/* a shorter timeout (closing, say) may expire it before its bucket's
+	 * bound: lower the bound (a write only on such transitions) */
+	if (unlikely(c->to != to) && s->ctx.to_ms[c->to] < s->ctx.to_ms[to])
+		rw_ctable_note_expiry(t, slot, c->last + s->ctx.to_ms[c->to] * 1000000u);
 	c->pkts[d]++;
 	*rule = c->rule;
 	return RW_TRACK_PASS;
