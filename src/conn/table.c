@@ -74,7 +74,8 @@ int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
 	}
 	t->map_len = round_up(len, HUGE_2M);
 	t->tags = t->map;
-	t->bound = (uint32_t *)((uint8_t *)t->map + tags_len); /* 0: unknown, read it */
+	t->bound = (uint32_t *)((uint8_t *)t->map + tags_len);
+	memset(t->bound, 0xff, nb * sizeof(uint32_t)); /* empty: nothing to expire */
 	t->entries = (uint8_t *)t->map + tags_len + bound_len;
 	t->nbuckets = (uint32_t)nb;
 	t->esize = esize;
@@ -371,8 +372,6 @@ take:
 	memset(rw_ctable_conn(t, s), 0, t->esize);
 	memcpy(t->entries + (size_t)s * t->esize + RW_KEY_OFF, key, t->klen);
 	t->tags[s] = tag;
-	/* its expiry is not known yet but cannot come before now */
-	rw_ctable_note_expiry(t, s, now);
 	t->live++;
 	x->live++;
 	x->created++;
@@ -444,4 +443,5 @@ void rw_ctable_flush(struct rw_ctable *t)
 	t->ctx->live -= t->live;
 	t->live = 0;
 	memset(t->tags, 0, rw_ctable_nslots(t) * sizeof(uint8_t));
+	memset(t->bound, 0xff, (size_t)t->nbuckets * sizeof(uint32_t));
 }

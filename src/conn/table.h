@@ -59,7 +59,7 @@ struct rw_ctable {
 	uint8_t *tags;         /* nbuckets * RW_CT_SLOTS; 0 = free */
 	uint32_t *bound;       /* per bucket: a second no later than any of its entries'
 				* expiry under the timeouts unscaled (the sweep skips the
-				* bucket before it); 0 = unknown */
+				* bucket before it); UINT32_MAX: empty */
 	uint8_t *entries;      /* nbuckets * RW_CT_SLOTS * esize */
 	uint32_t nbuckets;
 	uint32_t esize, klen;
@@ -175,7 +175,9 @@ uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64
 /*
  * Insert key, which must not be live in the table (find it first). On
  * success *slot holds an entry with the key written and the body zeroed,
- * and 0 is returned; RW_DROP_STATE_FULL when nothing could be freed.
+ * and 0 is returned; RW_DROP_STATE_FULL when nothing could be freed. The
+ * caller sets the entry's last and to, then tells the table its expiry
+ * (rw_ctable_note_expiry): the sweep relies on it.
  */
 unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
 			  uint32_t *slot);
@@ -183,8 +185,8 @@ unsigned rw_ctable_insert(struct rw_ctable *t, const void *key, uint64_t h, uint
 /* Remove a live entry (counted as removed). */
 void rw_ctable_remove(struct rw_ctable *t, uint32_t slot);
 
-/* An entry's expiry came earlier (its timeout index changed to a shorter
- * one): lower its bucket's bound to exp_ns. */
+/* A new entry's expiry, or one that came earlier (its timeout index
+ * changed to a shorter one): lower its bucket's bound to exp_ns. */
 static inline void rw_ctable_note_expiry(struct rw_ctable *t, uint32_t slot, uint64_t exp_ns)
 {
 	uint32_t *b = &t->bound[slot / RW_CT_SLOTS];

@@ -347,6 +347,8 @@ static unsigned create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint
 	else
 		rw_udp_open(c, p->proto, now);
 	c->pkts[0] = 1;
+	/* the table's contract: tell it the new entry's expiry */
+	rw_ctable_note_expiry(t, slot, RW_MIN(c->last, now) + s->ctx.to_ms[c->to] * 1000000u);
 	return RW_PASS;
 }
 

@@ -354,6 +354,7 @@ TEST(table_churn_against_naive_model)
 			struct rw_conn *c = rw_ctable_conn(&tab, s);
 			c->last = now;
 			c->to = (uint8_t)(rnd() % M_TOS);
+			rw_ctable_note_expiry(&tab, s, now + ctx.to_ms[c->to] * 1000000u);
 			c->flags = (rnd() % 3 == 0) ? RW_CF_SOLID : 0;
 			model[i] = (struct m_ent){true, s, now, c->to, !!(c->flags & RW_CF_SOLID)};
 			m_live++;
@@ -732,6 +733,7 @@ static void fill_full(bool sip, uint64_t cap)
 			continue;
 		rw_ctable_conn(&t, s)->flags = RW_CF_SOLID;
 		rw_ctable_conn(&t, s)->last = 1;
+		rw_ctable_note_expiry(&t, s, 1 + x.to_ms[0] * 1000000u);
 	}
 	CHECK_EQ(x.refused, 0);
 	CHECK_EQ(x.evicted, 0);
@@ -818,7 +820,13 @@ TEST(sweep_skips_quiet_buckets_and_honours_shorter_timeouts)
 		CHECK_EQ(rw_ctable_insert(&t, &k, rw_khash(&kh, &k, 16), SEC, &slot[i]), RW_PASS);
 		rw_ctable_conn(&t, slot[i])->last = SEC;
 		rw_ctable_conn(&t, slot[i])->to = 0;
+		rw_ctable_note_expiry(&t, slot[i], SEC + x.to_ms[0] * 1000000u);
 	}
+	CHECK_EQ(t.bound[slot[0] / RW_CT_SLOTS], 1001);
+	uint32_t empty = 0;
+	while (empty == slot[0] / RW_CT_SLOTS || empty == slot[1] / RW_CT_SLOTS)
+		empty++;
+	CHECK_EQ(t.bound[empty], UINT32_MAX); /* empty: nothing can expire */
 	if (slot[0] / RW_CT_SLOTS == slot[1] / RW_CT_SLOTS) {
 		printf("# both keys in one bucket: seed the test with other keys\n");
 		CHECK(0);
