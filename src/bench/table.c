@@ -90,6 +90,9 @@ static unsigned lookup_burst(struct rw_state *st, uint64_t *rng, const uint32_t 
 		rw_ctable_prefetch_index(t, h[i]);
 	for (unsigned i = 0; i < RW_BURST; i++)
 		hint[i] = rw_ctable_probe(t, h[i]);
+	for (unsigned i = 0; i < RW_BURST; i++)
+		if (hint[i] == RW_CT_NONE)
+			hint[i] = rw_ctable_probe2(t, h[i]);
 	for (unsigned i = 0; i < RW_BURST; i++) {
 		uint32_t slot = rw_ctable_find(t, &k[i], h[i], now, hint[i]);
 		struct rw_conn *c;

@@ -164,6 +164,10 @@ static inline void rw_ctable_prefetch_index(const struct rw_ctable *t, uint64_t 
  * prefetched. */
 uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h);
 
+/* The same in the second bucket, for a probe that found nothing in the
+ * first (its line was prefetched then): entry prefetched, or RW_CT_NONE. */
+uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h);
+
 /*
  * Find key (t->klen bytes). hint is a slot the prefetch stage found (or
  * RW_CT_NONE); it is only a hint and is checked. An entry found expired is

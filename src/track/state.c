@@ -161,9 +161,20 @@ void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 
 void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 {
+	bool second = false;
+
 	for (unsigned i = 0; i < n; i++) {
-		if (p[i]->ct_prep)
+		if (p[i]->ct_prep) {
 			p[i]->ct_hint = rw_ctable_probe(table_of(s, p[i]->af), p[i]->hash);
+			second |= p[i]->ct_hint == RW_CT_NONE;
+		}
+	}
+	/* keys in their second bucket (one in ten) or new: that bucket's line
+	 * was prefetched by the loop above; match it now and prefetch the
+	 * entry, rather than meet both misses in the track stage */
+	for (unsigned i = 0; second && i < n; i++) {
+		if (p[i]->ct_prep && p[i]->ct_hint == RW_CT_NONE)
+			p[i]->ct_hint = rw_ctable_probe2(table_of(s, p[i]->af), p[i]->hash);
 	}
 }
 
