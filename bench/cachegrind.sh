@@ -65,7 +65,7 @@ open(sys.argv[1] + ".sweep", "w").write("%.6f\n" % sweep)
 print("Data LL misses per packet by function (firewall run, timed packets only): " +
       ", ".join("`%s` %.3f" % (f, c / n) for f, c in top) + ".")
 print()
-print("The expiry sweep is paced by the clock (the whole table once per `timeout interval`, 10 s), not by packets: under cachegrind the worker runs some 50 times slower than natively, so the sweep's share per packet is that much larger here than in a native run, where it is live entries / (10 s x packets/s): at 10 M connections and 10 Mpps, 0.1 line a packet.")
+print("The expiry sweep is paced by the clock (the whole table once per `timeout interval`, 10 s), not by packets: under cachegrind the worker runs some 50 times slower than natively, so the sweep's share per packet is that much larger here than natively. It reads entry lines only in buckets whose expiry bound has passed (docs/conntrack.md): at most live entries / (10 s x packets/s), 0.1 a packet at 10 M connections and 10 Mpps, and almost none with established connections, as here.")
 PY
 sweep=$(cat "$tmp/diff.out.sweep" 2>/dev/null || echo 0)
 python3 - "$w_all" "$r_all" "$w_d" "$r_d" "$g1_all" "$gp_all" "$pk" "$conns" "$ll" "$sweep" <<'PY'
