@@ -143,13 +143,19 @@ static void stats_json(const struct rw_engine *e, const struct rw_worker_stats *
 	rw_buf_puts(out, "{\"ports\":[");
 	for (unsigned i = 0; i < e->nports; i++) {
 		const struct rw_port_stats *p = &st->port[i];
+		struct rw_port_kstats k;
 
+		rw_port_kstats(&e->ports[i], &k);
 		rw_buf_puts(out, "{\"name\":");
 		rw_buf_json_str(out, e->ports[i].name);
 		rw_buf_printf(out, ",\"in_pkts\":%llu,\"in_bytes\":%llu,\"out_pkts\":%llu,\"out_bytes\":%llu,"
-			      "\"drop_pkts\":%llu,\"drop_bytes\":%llu},",
+			      "\"drop_pkts\":%llu,\"drop_bytes\":%llu,",
 			      U(p->rx_pkts), U(p->rx_bytes), U(p->tx_pkts), U(p->tx_bytes),
 			      U(p->drop_pkts), U(p->drop_bytes));
+		rw_buf_printf(out, "\"kernel\":{\"rx_drops\":%llu,\"rx_ring_full\":%llu,\"rx_freezes\":%llu,"
+			      "\"fill_empty\":%llu,\"tx_errors\":%llu}},",
+			      U(k.rx_drops), U(k.rx_ring_full), U(k.rx_freezes), U(k.fill_empty),
+			      U(k.tx_errors));
 	}
 	rw_buf_uncomma(out);
 	rw_buf_puts(out, "],\"workers\":[");
@@ -207,6 +213,19 @@ static void stats_text(const struct rw_engine *e, const struct rw_worker_stats *
 				      rw_reason_text(r));
 			any = true;
 		}
+	rw_buf_puts(out, any ? "\n" : " none\n");
+	any = false;
+	rw_buf_puts(out, "kernel drops (below ringwall):");
+	for (unsigned i = 0; i < e->nports; i++) {
+		struct rw_port_kstats k;
+
+		if (!rw_port_kstats(&e->ports[i], &k))
+			continue;
+		rw_buf_printf(out, "\n  %-10s rx %llu rx-ring-full %llu rx-freeze %llu fill-empty %llu tx-error %llu",
+			      e->ports[i].name, U(k.rx_drops), U(k.rx_ring_full), U(k.rx_freezes),
+			      U(k.fill_empty), U(k.tx_errors));
+		any = true;
+	}
 	rw_buf_puts(out, any ? "\n" : " none\n");
 	rw_buf_printf(out, "\nstates: current %llu (v4 %llu, v6 %llu), created %llu, expired %llu, "
 		      "removed %llu, evicted %llu, refused %llu\n",

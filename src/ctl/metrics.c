@@ -43,6 +43,21 @@ static void port_metrics(const struct rw_engine *e, const struct rw_worker_stats
 	for (unsigned i = 0; i < e->nports; i++)
 		rw_buf_printf(b, "ringwall_port_dropped_packets_total{port=\"%s\"} %llu\n",
 			      e->ports[i].name, U(st->port[i].drop_pkts));
+	head(b, "ringwall_port_kernel_drops_total", "counter",
+	     "Frames the kernel dropped or refused below ringwall, by port and kind (rx_freeze counts ring freezes).");
+	for (unsigned i = 0; i < e->nports; i++) {
+		struct rw_port_kstats k;
+
+		rw_port_kstats(&e->ports[i], &k);
+		rw_buf_printf(b, "ringwall_port_kernel_drops_total{port=\"%s\",kind=\"rx\"} %llu\n"
+			      "ringwall_port_kernel_drops_total{port=\"%s\",kind=\"rx_ring_full\"} %llu\n"
+			      "ringwall_port_kernel_drops_total{port=\"%s\",kind=\"rx_freeze\"} %llu\n"
+			      "ringwall_port_kernel_drops_total{port=\"%s\",kind=\"fill_empty\"} %llu\n"
+			      "ringwall_port_kernel_drops_total{port=\"%s\",kind=\"tx_error\"} %llu\n",
+			      e->ports[i].name, U(k.rx_drops), e->ports[i].name, U(k.rx_ring_full),
+			      e->ports[i].name, U(k.rx_freezes), e->ports[i].name, U(k.fill_empty),
+			      e->ports[i].name, U(k.tx_errors));
+	}
 }
 
 static void state_metrics(const struct rw_state_stats *ss, struct rw_buf *b)

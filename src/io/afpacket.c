@@ -31,6 +31,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,11 @@ struct afp_port {
 	int ifindex;
 	int gro_saved;               /* -1: untouched */
 	unsigned nq;
+	/* Kernel drop counters so far. PACKET_STATISTICS hands over and
+	 * zeroes the socket's counts, so they are summed here, under a lock
+	 * because the control thread and the summary may both read. */
+	pthread_mutex_t kstats_lock;
+	uint64_t k_drops, k_freezes;
 	struct afp_queue q[];
 };
 
@@ -301,6 +307,7 @@ static void afp_close(struct rw_port *p)
 		afp_gro(ap, ap->q[0].rx_fd, true, ap->gro_saved);
 	for (unsigned i = 0; i < ap->nq; i++)
 		afp_queue_close(&ap->q[i]);
+	pthread_mutex_destroy(&ap->kstats_lock);
 	free(ap);
 	p->priv = NULL;
 }
@@ -320,6 +327,7 @@ static int afp_open(struct rw_port *p, const char *arg, unsigned nqueues, char *
 		return -ENOMEM;
 	}
 	ap->gro_saved = -1;
+	pthread_mutex_init(&ap->kstats_lock, NULL);
 	for (unsigned i = 0; i < nqueues; i++) {
 		ap->q[i].rx_fd = ap->q[i].tx_fd = -1;
 		ap->q[i].cfg = &ap->cfg;
@@ -563,6 +571,33 @@ static void afp_flush(struct rw_port *p, unsigned qi)
 	afp_kick(&((struct afp_port *)p->priv)->q[qi]);
 }
 
+/* Only the receive sockets drop: the tx sockets are bound to protocol 0
+ * and receive nothing. A failed getsockopt adds nothing (the socket keeps
+ * its counts for the next read). */
+static void afp_kstats(const struct rw_port *p, struct rw_port_kstats *out)
+{
+	struct afp_port *ap = p->priv;
+
+	if (!ap)
+		return;
+	pthread_mutex_lock(&ap->kstats_lock);
+	for (unsigned i = 0; i < ap->nq; i++) {
+		struct tpacket_stats_v3 ts = { 0 };
+		socklen_t len = sizeof(ts);
+
+		if (ap->q[i].rx_fd < 0 ||
+		    getsockopt(ap->q[i].rx_fd, SOL_PACKET, PACKET_STATISTICS, &ts, &len) < 0)
+			continue;
+		ap->k_drops += ts.tp_drops;
+		ap->k_freezes += ts.tp_freeze_q_cnt;
+	}
+	/* With a ring, the kernel drops a frame only when no block has room
+	 * for it (or it cannot copy it): count both as ring full. */
+	out->rx_drops = out->rx_ring_full = ap->k_drops;
+	out->rx_freezes = ap->k_freezes;
+	pthread_mutex_unlock(&ap->kstats_lock);
+}
+
 static bool afp_eof(struct rw_port *p)
 {
 	(void)p;
@@ -579,4 +614,5 @@ const struct rw_port_ops rw_port_afpacket_ops = {
 	.flush = afp_flush,
 	.eof = afp_eof,
 	.close = afp_close,
+	.kstats = afp_kstats,
 };

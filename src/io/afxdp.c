@@ -538,6 +538,33 @@ static void xp_flush(struct rw_port *p, unsigned qi)
 	xp_complete(q);
 }
 
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+/* XDP_STATISTICS counts from the socket's creation and never resets, so a
+ * plain read from any thread is enough. A kernel older than 5.9 fills only
+ * the first three fields; the rest stay 0. rx_dropped already holds the
+ * frames that found the fill ring empty (fill_empty counts attempts). */
+static void xp_kstats(const struct rw_port *p, struct rw_port_kstats *out)
+{
+	struct xp_port *xp = p->priv;
+
+	if (!xp)
+		return;
+	for (unsigned i = 0; i < xp->nq; i++) {
+		struct xdp_statistics xs = { 0 };
+		socklen_t len = sizeof(xs);
+
+		if (!xp->q[i].xsk || getsockopt(xp->q[i].fd, SOL_XDP, XDP_STATISTICS, &xs, &len) < 0)
+			continue;
+		out->rx_drops += xs.rx_dropped + xs.rx_invalid_descs + xs.rx_ring_full;
+		out->rx_ring_full += xs.rx_ring_full;
+		out->fill_empty += xs.rx_fill_ring_empty_descs;
+		out->tx_errors += xs.tx_invalid_descs;
+	}
+}
+
 static bool xp_eof(struct rw_port *p)
 {
 	(void)p;
@@ -554,6 +581,7 @@ const struct rw_port_ops rw_port_afxdp_ops = {
 	.flush = xp_flush,
 	.eof = xp_eof,
 	.close = xp_close,
+	.kstats = xp_kstats,
 };
 
 #endif

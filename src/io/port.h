@@ -31,6 +31,20 @@ struct rw_frame {
 
 struct rw_port;
 
+/* What the kernel lost or refused below ringwall, summed over a port's
+ * queues since it opened. Frames dropped here never reach a worker, so no
+ * drop verdict counts them. Each field is 0 where the backend has no such
+ * counter. */
+struct rw_port_kstats {
+	uint64_t rx_drops;     /* frames dropped on the way in, all causes (AF_PACKET
+				* tp_drops; AF_XDP rx_dropped + rx_ring_full) */
+	uint64_t rx_ring_full; /* of which: our receive ring had no room */
+	uint64_t rx_freezes;   /* AF_PACKET: times the ring ran out of blocks
+				* (tp_freeze_q_cnt; events, not frames) */
+	uint64_t fill_empty;   /* AF_XDP: frames that found the fill ring empty */
+	uint64_t tx_errors;    /* AF_XDP: tx descriptors the kernel rejected */
+};
+
 struct rw_port_ops {
 	const char *scheme; /* "pcap", "afpacket", "afxdp", "dpdk", "gen" */
 
@@ -61,6 +75,14 @@ struct rw_port_ops {
 	bool (*eof)(struct rw_port *p);
 
 	void (*close)(struct rw_port *p);
+
+	/* Optional (NULL: no kernel counters). Fill out with the kernel's
+	 * drop counters for this port. Unlike the callbacks above it is
+	 * called from any thread (control thread, run summary) while the
+	 * workers poll: it only reads socket options of the port's sockets,
+	 * which the kernel allows concurrently, and serialises whatever it
+	 * accumulates itself (PACKET_STATISTICS resets on every read). */
+	void (*kstats)(const struct rw_port *p, struct rw_port_kstats *out);
 };
 
 struct rw_port {
@@ -79,6 +101,16 @@ int rw_port_open(struct rw_port *p, const char *name, unsigned index, const char
 		 unsigned nqueues, char *err, size_t errlen);
 
 void rw_port_close(struct rw_port *p);
+
+/* The port's kernel counters (all zero without a kstats op); out is true
+ * when any is non-zero. */
+static inline bool rw_port_kstats(const struct rw_port *p, struct rw_port_kstats *out)
+{
+	*out = (struct rw_port_kstats){ 0 };
+	if (p->ops && p->ops->kstats)
+		p->ops->kstats(p, out);
+	return out->rx_drops | out->rx_ring_full | out->rx_freezes | out->fill_empty | out->tx_errors;
+}
 
 /* Directory that relative paths in specs (pcap files) are taken from: the
  * configuration file's. Set before rw_port_open. */

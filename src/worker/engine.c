@@ -410,6 +410,16 @@ void rw_engine_print_summary(const struct rw_engine *e, FILE *f)
 	for (unsigned r = 1; r < RW_DROP_MAX; r++)
 		if (st.drops[r])
 			fprintf(f, "drop %s %llu\n", rw_reason_name(r), (unsigned long long)st.drops[r]);
+	for (unsigned i = 0; i < e->nports; i++) {
+		struct rw_port_kstats k;
+
+		/* below ringwall: frames no worker saw, so no drop verdict */
+		if (rw_port_kstats(&e->ports[i], &k))
+			fprintf(f, "kernel-drop %s rx %llu rx-ring-full %llu rx-freeze %llu fill-empty %llu tx-error %llu\n",
+				e->ports[i].name, (unsigned long long)k.rx_drops,
+				(unsigned long long)k.rx_ring_full, (unsigned long long)k.rx_freezes,
+				(unsigned long long)k.fill_empty, (unsigned long long)k.tx_errors);
+	}
 	fprintf(f, "states created %llu expired %llu removed %llu evicted %llu refused %llu current %llu\n",
 		(unsigned long long)ss.created, (unsigned long long)ss.expired,
 		(unsigned long long)ss.removed, (unsigned long long)ss.evicted,
