@@ -74,21 +74,31 @@ fi
 if want check; then
 	tap "check: configuration" "$LOGS/check.log" check_tests
 fi
-if want pcap && [ -d tests/pcap ]; then
-	t0=$SECONDS
-	/usr/bin/python3 -m pytest -q -rf -p no:cacheprovider tests/pcap >"$LOGS/pcap.log" 2>&1
+# pytest_group NAME LOG BINARY: the capture scenarios with BINARY as ringwall.
+pytest_group() {
+	local name=$1 log=$2 t0=$SECONDS rc sum p f
+	RINGWALL=$3 /usr/bin/python3 -m pytest -q -rf -p no:cacheprovider tests/pcap >"$log" 2>&1
 	rc=$?
-	sum=$(tail -n 1 "$LOGS/pcap.log")
+	sum=$(tail -n 1 "$log")
 	p=$(echo "$sum" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
 	f=$(echo "$sum" | grep -oE '[0-9]+ (failed|errors?)' | awk '{s += $1} END {print s + 0}')
 	PASSED=$((PASSED + ${p:-0}))
 	FAILED=$((FAILED + ${f:-0}))
 	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
 		FAILED=$((FAILED + 1))
-		FAILURES+=("pcap: pytest exited $rc (see $LOGS/pcap.log)")
+		FAILURES+=("$name: pytest exited $rc (see $log)")
 	fi
-	grep -E '^FAILED' "$LOGS/pcap.log" | while IFS= read -r l; do echo "  pcap: $l"; done
-	printf '%-40s %4d ok %4d not ok  (%ds)\n' "pcap: capture scenarios" "${p:-0}" "${f:-0}" $((SECONDS - t0))
+	while IFS= read -r l; do FAILURES+=("$name: $l"); done < <(grep -E '^FAILED' "$log")
+	printf '%-40s %4d ok %4d not ok  (%ds)\n' "$name" "${p:-0}" "${f:-0}" $((SECONDS - t0))
+}
+
+if want pcap && [ -d tests/pcap ]; then
+	pytest_group "pcap: capture scenarios" "$LOGS/pcap.log" "$RINGWALL"
+	# the same scenarios under ASan/UBSan (the sanitizer binary aborts on
+	# any report, so a finding is a failed scenario)
+	if [ -x "$RINGWALL_SAN" ] && [ "$RINGWALL_SAN" != "$RINGWALL" ]; then
+		pytest_group "pcap: capture scenarios, ASan/UBSan" "$LOGS/pcap-san.log" "$RINGWALL_SAN"
+	fi
 fi
 if want classify && [ -x tests/classify.sh ]; then
 	tap "classify: classbench answers" "$LOGS/classify.log" tests/classify.sh
