@@ -117,6 +117,11 @@ struct rw_pkt {
 	 * checked, never trusted). */
 	uint32_t ct_hint;
 	uint8_t ct_prep;
+	/* With ct_prep, an IPv4 packet's connection key (struct rw_key4, built
+	 * once by prepare for the hash and reused by track) and the side it
+	 * came from: building it again cost as much as the lookup's compare. */
+	uint8_t ct_side;
+	uint64_t ct_key4[2];
 };
 
 struct rw_parse_opts {

@@ -133,6 +133,7 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		if (likely(p[i]->af == RW_AF_INET)) {
 			/* written in place: a copy would stall on store forwarding */
 			rw_key4_make(&k4[n4], p[i]->proto, p[i]->saddr, p[i]->daddr, sp, dp, &side);
+			p[i]->ct_side = (uint8_t)side;
 			p[i]->ct_prep = 1;
 			idx[n4++] = (uint8_t)i;
 			continue;
@@ -148,6 +149,8 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		return;
 	rw_khash16_burst(&s->kh, k4, n4, h4);
 	for (unsigned j = 0; j < n4; j++) {
+		/* kept for track (the hash has read k4 long since: no stall) */
+		memcpy(p[idx[j]]->ct_key4, &k4[j], sizeof(k4[j]));
 		p[idx[j]]->hash = h4[j];
 		rw_ctable_prefetch_index(&s->t4, h4[j]);
 	}
@@ -188,7 +191,7 @@ struct rw_conn *rw_state_lookup(struct rw_state *s, const union rw_key *k, unsig
 }
 
 /* The slot of p's live connection, using what prepare/prefetch left. */
-static uint32_t find_pkt(struct rw_state *s, struct rw_pkt *p, const union rw_key *k,
+static uint32_t find_pkt(struct rw_state *s, struct rw_pkt *p, const void *k,
 			 unsigned klen, uint64_t now, uint64_t *h)
 {
 	uint32_t hint = RW_CT_NONE;
@@ -256,6 +259,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	struct rw_ctable *t = table_of(s, p->af);
 	struct rw_conn *c;
 	union rw_key k;
+	const void *kp = &k;
 	unsigned klen, side, d, to;
 	uint32_t slot;
 	uint64_t h;
@@ -266,10 +270,17 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		return RW_TRACK_MISS;
 	if (unlikely(p->flags & RW_PKT_ICMP_ERR))
 		return track_error(s, p, now, rule, reason);
-	klen = rw_key_from_pkt(p, &k, &side);
-	if (unlikely(!klen))
-		return RW_TRACK_MISS;
-	slot = find_pkt(s, p, &k, klen, now, &h);
+	if (likely(p->ct_prep && p->af == RW_AF_INET)) {
+		/* prepare built it: the same bytes rw_key_from_pkt gives */
+		kp = p->ct_key4;
+		klen = sizeof(struct rw_key4);
+		side = p->ct_side;
+	} else {
+		klen = rw_key_from_pkt(p, &k, &side);
+		if (unlikely(!klen))
+			return RW_TRACK_MISS;
+	}
+	slot = find_pkt(s, p, kp, klen, now, &h);
 	if (slot == RW_CT_NONE)
 		return track_expected(s, p, now, rule, reason);
 	c = rw_ctable_conn(t, slot);
