@@ -245,8 +245,48 @@ static void update_states(struct rw_peer *src, struct rw_peer *dst, uint8_t fl, 
 		src->state = dst->state = RW_TCPS_TIME_WAIT;
 }
 
-int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
-		 uint64_t now, unsigned *reason)
+/*
+ * The common segment, an ACK or in-order data of an established
+ * connection: ACK without SYN/FIN/RST, both peers ESTABLISHED. Then none of
+ * the set-up or closing branches of the full path apply (no reuse, no first
+ * segment, the ack is judged as sent, update_states changes nothing, the
+ * timeout stays ESTABLISHED and the connection SOLID), so when the window
+ * checks hold the result is the full path's. A segment that fails one
+ * returns false having changed nothing: the full path judges it again and
+ * names the failure.
+ */
+static bool track_established(struct rw_conn *c, struct rw_peer *src, struct rw_peer *dst,
+			      const struct rw_pkt *p, uint64_t now)
+{
+	uint32_t seq = p->tcp_seq, end = seq + p->payload_len, ack = p->tcp_ack;
+	unsigned sws = 0, dws = 0;
+
+	if ((p->tcp_flags & (RW_TH_SYN | RW_TH_FIN | RW_TH_RST | RW_TH_ACK)) != RW_TH_ACK ||
+	    src->state != RW_TCPS_ESTABLISHED || dst->state != RW_TCPS_ESTABLISHED)
+		return false;
+	if (src->wscale && dst->wscale) {
+		sws = src->wscale & RW_WS_MASK;
+		dws = dst->wscale & RW_WS_MASK;
+	}
+	if (seq == end) /* a pure ACK is judged at seqlo, as below */
+		seq = end = src->seqlo;
+	int32_t ackskew = (int32_t)(dst->seqlo - ack);
+	if (!SEQ_GEQ(src->seqhi, end) ||
+	    !SEQ_GEQ(seq, src->seqlo - ((uint32_t)dst->max_win << dws)) ||
+	    ackskew < -MAXACKWINDOW || ackskew > (MAXACKWINDOW << sws))
+		return false;
+	advance(src, dst, p->tcp_win, end, ack, sws);
+	c->to = RW_TO_TCP_ESTABLISHED;
+	c->last = now;
+	c->flags = (uint8_t)((c->flags & ~RW_CF_CLOSED) | RW_CF_SOLID);
+	return true;
+}
+
+/* Everything else: pf's pf_tcp_track_full. Out of line, so that the fast
+ * path does not pay for saving the registers this one needs. */
+static __attribute__((noinline)) int track_full(struct rw_state *s, struct rw_conn *c, unsigned d,
+						const struct rw_pkt *p, uint64_t now,
+						unsigned *reason)
 {
 	struct rw_peer *src = &c->peer[d], *dst = &c->peer[!d];
 	struct rw_peer saved[2] = {c->peer[0], c->peer[1]};
@@ -318,6 +358,14 @@ int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct
 	s->checks[check]++;
 	*reason = (fl & RW_TH_RST) ? RW_DROP_TCP_RST_WINDOW : RW_DROP_TCP_WINDOW;
 	return RW_TRACK_DROP;
+}
+
+int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
+		 uint64_t now, unsigned *reason)
+{
+	if (likely(track_established(c, &c->peer[d], &c->peer[!d], p, now)))
+		return RW_TRACK_PASS;
+	return track_full(s, c, d, p, now, reason);
 }
 
 bool rw_tcp_quote_ok(const struct rw_conn *c, unsigned d, uint32_t seq)
