@@ -30,47 +30,24 @@ CTL=${RINGWALLCTL:-$(dirname "$RW")/ringwallctl}
 P=rwe-$$
 NC=$P-c NF=$P-f NS=$P-s
 C=10.215.0.1 S=10.215.0.2
-TMP=$(mktemp -d /tmp/rwe.XXXXXX)
+. tests/netns/lib.sh
+rw_tmpdir rwe || exit 1
 SOCK=$TMP/ctl.sock
-RW_PID=
-n=0 failed=0
 PY=/usr/bin/python3
 PASS_ICMP="pass in on client inet proto icmp icmp-type echoreq"
 
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	wait 2>/dev/null
-	for ns in $NC $NF $NS; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-check() { # check NAME COMMAND...: one TAP line from the command's status
-	local name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$RW" ] && [ -x "$CTL" ] || skip_all "$RW or $CTL not built"
-for t in ip ethtool ping; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool ping
 
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 
 setup() {
-	ip netns add $NC && ip netns add $NF && ip netns add $NS || return 1
-	ip link add rwec0 netns $NC type veth peer name rwec1 netns $NF || return 1
-	ip link add rwes0 netns $NS type veth peer name rwes1 netns $NF || return 1
+	rw_ns_add $NC $NF $NS || return 1
+	rw_veth $NC rwec0 $NF rwec1 && rw_veth $NS rwes0 $NF rwes1 || return 1
 	ip -n $NC addr add $C/24 dev rwec0 && ip -n $NS addr add $S/24 dev rwes0 || return 1
-	for x in "$NC rwec0" "$NS rwes0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set rwec1 up && ip -n $NF link set rwes1 up
+	rw_endpoint $NC rwec0 && rw_endpoint $NS rwes0 || return 1
+	rw_up $NF rwec1 rwes1
 }
 
 start_fw() {
@@ -83,23 +60,8 @@ start_fw() {
 	block in on client from <deny>
 	pass in on client proto tcp to port 8080
 	EOF
-	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" -u root \
-		>"$TMP/rw.out" 2>"$TMP/rw.err" &
-	RW_PID=$!
-	for _ in $(seq 50); do # up to 5 s
-		grep -q "running:" "$TMP/rw.err" && return 0
-		kill -0 $RW_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_fw() {
-	kill -TERM $RW_PID 2>/dev/null
-	wait $RW_PID
-	local rc=$?
-	RW_PID=
-	return $rc
+	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" -u root
 }
 
 # One echo request, its first packet only: a pass must be immediate.
@@ -164,8 +126,7 @@ check "still 3 rules" eq "$(nrules)" 3
 check "a reload from the file drops the edits" bash -c "'$CTL' -s '$SOCK' reload | grep -q '2 rules'"
 check "... so ping meets the default block again" ping1_blocked
 
-check "SIGTERM stops it with status 0" stop_fw
+check "SIGTERM stops it with status 0" rw_daemon_stop
 check "no ASan or other complaint on stderr" bash -c "! grep -qiE 'sanitizer|runtime error' '$TMP/rw.err'"
 
-echo "1..$n"
-[ $failed = 0 ]
+rw_done
