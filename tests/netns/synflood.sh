@@ -38,8 +38,9 @@
 # table does not fill). SYNFLOOD_PEER=1 adds the peer run (benchmarks).
 # SYNFLOOD_NAPI=threaded (default) or off (endpoints receive in the
 # sender's context, as before; docs/io.md has what that does),
-# SYNFLOOD_OUT=FILE to append the
-# figures as key=value lines (for BENCHMARKS.md), SYNFLOOD_PROBE=CMD (below).
+# SYNFLOOD_PORTOPT=",opt=val" appended to both port specs (",tx=mmsg"),
+# SYNFLOOD_OUT=FILE to append the figures as key=value lines (for
+# BENCHMARKS.md), SYNFLOOD_PROBE=CMD (diagnostics, see flood_run).
 # Needs root. Prints TAP; exit 1 on any failure. Every wait is bounded.
 set -u
 
