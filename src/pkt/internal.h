@@ -36,6 +36,32 @@ static inline void rw_addr_map4(uint8_t dst[16], const uint8_t v4[4])
  * an attacker can buy with one packet (RFC 7045 asks us to walk the chain,
  * not to walk it forever).
  */
+/*
+ * The flag combinations a TCP segment may carry, after PSH, ECE and CWR are
+ * set aside: Linux conntrack's tcp_valid_flags[] list. Anything else (no
+ * flags: null scan; FIN alone or FIN|PSH|URG: FIN and Xmas scans; SYN with
+ * FIN or RST; RST with FIN; URG or FIN without ACK except SYN|URG) is not
+ * sent by any stack and is dropped. The bit for combination f is bit f of
+ * the mask, f being the byte with PSH/ECE/CWR cleared (< 64).
+ */
+#define F(x) (1ull << (x))
+static const uint64_t tcp_valid_flags =
+	F(RW_TH_SYN) | F(RW_TH_SYN | RW_TH_URG) | F(RW_TH_SYN | RW_TH_ACK) |
+	F(RW_TH_RST) | F(RW_TH_RST | RW_TH_ACK) |
+	F(RW_TH_FIN | RW_TH_ACK) | F(RW_TH_FIN | RW_TH_ACK | RW_TH_URG) |
+	F(RW_TH_ACK) | F(RW_TH_ACK | RW_TH_URG);
+#undef F
+
+static inline bool tcp_flags_ok(uint8_t f)
+{
+	f &= (uint8_t)~(RW_TH_PUSH | RW_TH_ECE | RW_TH_CWR);
+	return tcp_valid_flags >> f & 1;
+}
+
+/* rw_parse without its fast path (parse.c): every frame through the
+ * general parser. For tests that check the fast path against it. */
+int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o);
+
 #define RW_IP6_MAX_EXT 8
 
 /* What the walk over an IPv6 extension-header chain found. */

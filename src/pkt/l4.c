@@ -41,28 +41,6 @@ static bool csum_pseudo_ok(const struct rw_pkt *p, const uint8_t *l4, uint32_t n
 	return rw_csum_fold(rw_csum_partial(l4, n, (uint32_t)s)) == 0;
 }
 
-/*
- * The flag combinations a TCP segment may carry, after PSH, ECE and CWR are
- * set aside: Linux conntrack's tcp_valid_flags[] list. Anything else (no
- * flags: null scan; FIN alone or FIN|PSH|URG: FIN and Xmas scans; SYN with
- * FIN or RST; RST with FIN; URG or FIN without ACK except SYN|URG) is not
- * sent by any stack and is dropped. The bit for combination f is bit f of
- * the mask, f being the byte with PSH/ECE/CWR cleared (< 64).
- */
-#define F(x) (1ull << (x))
-static const uint64_t tcp_valid_flags =
-	F(RW_TH_SYN) | F(RW_TH_SYN | RW_TH_URG) | F(RW_TH_SYN | RW_TH_ACK) |
-	F(RW_TH_RST) | F(RW_TH_RST | RW_TH_ACK) |
-	F(RW_TH_FIN | RW_TH_ACK) | F(RW_TH_FIN | RW_TH_ACK | RW_TH_URG) |
-	F(RW_TH_ACK) | F(RW_TH_ACK | RW_TH_URG);
-#undef F
-
-static bool tcp_flags_ok(uint8_t f)
-{
-	f &= (uint8_t)~(RW_TH_PUSH | RW_TH_ECE | RW_TH_CWR);
-	return tcp_valid_flags >> f & 1;
-}
-
 /* RFC 7323 2.3: a shift above 14 is treated as 14. */
 #define TCP_MAX_WSCALE 14
 
