@@ -143,6 +143,15 @@ static inline bool key_eq(const struct rw_ctable *t, uint32_t slot, const void *
 	const uint8_t *a = rw_ctable_key(t, slot), *b = key;
 	uint64_t x, y, d = 0;
 
+	if (likely(t->klen == 16)) { /* IPv4: two words, no loop */
+		uint64_t x1, y1;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&x1, a + 8, 8);
+		memcpy(&y1, b + 8, 8);
+		return ((x ^ y) | (x1 ^ y1)) == 0;
+	}
 	for (uint32_t off = 0; off < t->klen; off += 8) {
 		memcpy(&x, a + off, 8);
 		memcpy(&y, b + off, 8);
@@ -188,10 +197,12 @@ uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64
 	uint8_t tag;
 	bool dead = false;
 
-	rw_ctable_where(t, h, &b[0], &b[1], &tag);
-	if (hint != RW_CT_NONE && hint < rw_ctable_nslots(t) && t->tags[hint] == tag &&
-	    hit(t, hint, key, now, &dead))
+	/* the hint first, before the buckets are worked out: it is right for
+	 * nearly every packet of an established connection */
+	tag = (uint8_t)(h >> 56) ? (uint8_t)(h >> 56) : 1;
+	if (hint < rw_ctable_nslots(t) && t->tags[hint] == tag && hit(t, hint, key, now, &dead))
 		return dead ? RW_CT_NONE : hint;
+	rw_ctable_where(t, h, &b[0], &b[1], &tag);
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned m = rw_ctable_match(&t->tags[(size_t)b[i] * RW_CT_SLOTS], tag);
 		for (; m; m &= m - 1) {

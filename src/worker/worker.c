@@ -430,6 +430,8 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 
+	uint64_t fwd_bytes = 0;
+
 	for (unsigned i = 0; i < n; i++) {
 		unsigned v = verdict[i];
 
@@ -440,6 +442,7 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		if (v == RW_PASS && !out)
 			v = RW_DROP_NO_EGRESS;
 		if (v == RW_PASS) {
+			fwd_bytes += w->frames[i].len;
 			fwd[nf++] = w->frames[i];
 			continue;
 		}
@@ -452,11 +455,10 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		struct rw_port_stats *pout = &w->st.port[out->index];
 
 		sent = out->ops->tx_burst(out, q % out->nqueues, fwd, nf);
-		for (unsigned i = 0; i < sent; i++) {
-			pout->tx_pkts++;
-			pout->tx_bytes += fwd[i].len;
-		}
+		pout->tx_pkts += sent;
+		pout->tx_bytes += fwd_bytes;
 		for (unsigned i = sent; i < nf; i++) {
+			pout->tx_bytes -= fwd[i].len;
 			w->st.drops[RW_DROP_TX_FULL]++;
 			pin->drop_pkts++;
 			pin->drop_bytes += fwd[i].len;
@@ -517,15 +519,19 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 
 	w->last_ts = now;
 	struct rw_port_stats *pin = &w->st.port[in->index];
+	uint64_t rx_bytes = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		pin->rx_pkts++;
-		pin->rx_bytes += w->frames[i].len;
+		rx_bytes += w->frames[i].len;
 		if (pre_judge(w, rs, i, in->index, verdict)) {
 			tracked[nt] = &w->pkts[i];
 			idx[nt++] = (uint8_t)i;
 		}
 	}
+	/* once a burst: the counters live in memory the calls above may
+	 * write, so per-packet increments would be loads and stores */
+	pin->rx_pkts += n;
+	pin->rx_bytes += rx_bytes;
 
 	rw_state_prepare(w->state, tracked, nt);
 	rw_state_prefetch(w->state, tracked, nt);
