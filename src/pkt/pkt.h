@@ -148,6 +148,10 @@ struct rw_quote {
 	uint8_t icmp_type;       /* ICMP echo quoted */
 	uint16_t icmp_id;
 	uint32_t tcp_seq;
+	/* Where the quoted transport header lies in the error's frame and how
+	 * many of its bytes the quote holds (0, 0 for a hand-made quote): for
+	 * rewriting a quoted field, as the SYN proxy does (synproxy.h). */
+	uint16_t l4_off, l4_len;
 };
 
 /* Parse the quote in the ICMP error p. RW_PASS or RW_DROP_ICMP_ERR_QUOTE. */

@@ -58,6 +58,8 @@ static int quote4(struct rw_quote *q, const uint8_t *b, uint32_t n)
 	rw_addr_map4(q->saddr, b + 12);
 	rw_addr_map4(q->daddr, b + 16);
 	/* Bytes past the quoted packet's own length are not its header. */
+	q->l4_off = (uint16_t)hl;
+	q->l4_len = (uint16_t)(RW_MIN(n, tot) - hl);
 	return quote_l4(q, b + hl, RW_MIN(n, tot) - hl);
 }
 
@@ -77,12 +79,15 @@ static int quote6(struct rw_quote *q, const uint8_t *b, uint32_t n)
 	q->proto = c.proto;
 	memcpy(q->saddr, b + 8, 16);
 	memcpy(q->daddr, b + 24, 16);
+	q->l4_off = c.l4_off;
+	q->l4_len = (uint16_t)(end - c.l4_off);
 	return quote_l4(q, b + c.l4_off, end - c.l4_off);
 }
 
 int rw_parse_quote(const struct rw_pkt *p, struct rw_quote *q)
 {
 	uint32_t off = p->payload_off, n = p->payload_len;
+	int r;
 
 	q->af = RW_AF_NONE;
 	q->proto = 0;
@@ -91,6 +96,8 @@ int rw_parse_quote(const struct rw_pkt *p, struct rw_quote *q)
 	q->icmp_type = 0;
 	q->icmp_id = 0;
 	q->tcp_seq = 0;
+	q->l4_off = 0;
+	q->l4_len = 0;
 	if (unlikely((p->flags & (RW_PKT_L4 | RW_PKT_ICMP_ERR)) != (RW_PKT_L4 | RW_PKT_ICMP_ERR)))
 		return RW_DROP_ICMP_ERR_QUOTE;
 	/* The descriptor came from rw_parse, but a quote is attacker data
@@ -98,8 +105,16 @@ int rw_parse_quote(const struct rw_pkt *p, struct rw_quote *q)
 	if (unlikely(off + n > p->len || off + n > (uint32_t)p->l3_off + p->l3_len))
 		return RW_DROP_ICMP_ERR_QUOTE;
 	if (p->af == RW_AF_INET)
-		return quote4(q, p->data + off, n);
-	if (p->af == RW_AF_INET6)
-		return quote6(q, p->data + off, n);
-	return RW_DROP_ICMP_ERR_QUOTE;
+		r = quote4(q, p->data + off, n);
+	else if (p->af == RW_AF_INET6)
+		r = quote6(q, p->data + off, n);
+	else
+		return RW_DROP_ICMP_ERR_QUOTE;
+	/* quote4/6 placed the transport header within the quote; the frame's
+	 * offset is what a rewrite needs (bounded by p->len, checked above) */
+	if (r == RW_PASS)
+		q->l4_off = (uint16_t)(q->l4_off + off);
+	else
+		q->l4_off = q->l4_len = 0;
+	return r;
 }

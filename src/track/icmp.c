@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "../worker/reasons.h"
+#include "synproxy.h"
 #include "track.h"
 
 void rw_icmp_open(struct rw_conn *c, uint64_t now)
@@ -56,13 +57,40 @@ static bool quote_ports(const struct rw_quote *q, uint16_t *sp, uint16_t *dp)
 	}
 }
 
+/*
+ * A quoted TCP segment of c sent by role d: it must be one its sender could
+ * have sent (rw_tcp_quote_ok). A connection the SYN proxy splices numbers
+ * the server's bytes differently on each side, as pf's modulated states do:
+ * the seq is checked in the tracker's numbering and, when it differs, the
+ * quote is rewritten into the numbering of the host the error goes to (its
+ * stack drops an error quoting a seq it never sent: no PMTU discovery).
+ * RW_PASS or a drop reason.
+ */
+static unsigned quote_tcp(struct rw_state *s, const struct rw_conn *c, unsigned d,
+			  const struct rw_pkt *p, const struct rw_quote *q)
+{
+	bool proxied = c->flags & RW_CF_PROXY;
+	uint32_t seq = q->tcp_seq;
+
+	if (proxied && !rw_synproxy_quote_seq(c, d, q->tcp_seq, &seq))
+		return RW_DROP_ICMP_ERR_NOSTATE;
+	if (!rw_tcp_quote_ok(c, d, seq)) {
+		s->last_check = RW_TCPC_QUOTE_SEQ;
+		s->checks[RW_TCPC_QUOTE_SEQ]++;
+		return RW_DROP_ICMP_ERR_NOSTATE;
+	}
+	if (proxied && seq != q->tcp_seq)
+		return rw_synproxy_quote_fix(p, q, seq);
+	return RW_PASS;
+}
+
 enum rw_track_result rw_state_icmp_error(struct rw_state *s, const struct rw_pkt *p,
 					 const struct rw_quote *q, uint64_t now, uint32_t *rule,
 					 unsigned *reason)
 {
 	union rw_key k;
 	struct rw_conn *c;
-	unsigned klen, side, d;
+	unsigned klen, side, d, r;
 	uint16_t sp, dp;
 
 	*reason = RW_DROP_ICMP_ERR_NOSTATE;
@@ -79,10 +107,12 @@ enum rw_track_result rw_state_icmp_error(struct rw_state *s, const struct rw_pkt
 	if (!c)
 		return RW_TRACK_DROP;
 	d = side ^ !!(c->flags & RW_CF_INIT_B);
-	if (q->proto == RW_PROTO_TCP && !rw_tcp_quote_ok(c, d, q->tcp_seq)) {
-		s->last_check = RW_TCPC_QUOTE_SEQ;
-		s->checks[RW_TCPC_QUOTE_SEQ]++;
-		return RW_TRACK_DROP;
+	if (q->proto == RW_PROTO_TCP) {
+		r = quote_tcp(s, c, d, p, q);
+		if (r != RW_PASS) {
+			*reason = r;
+			return RW_TRACK_DROP;
+		}
 	}
 	*rule = c->rule;
 	*reason = RW_PASS;

@@ -393,3 +393,63 @@ int rw_synproxy_track(struct rw_state *s, struct rw_ctable *t, uint32_t slot, st
 	*rule = c->rule;
 	return RW_TRACK_PASS;
 }
+
+/* ---- ICMP errors quoting a proxied connection ----------------------------- */
+
+bool rw_synproxy_quote_seq(const struct rw_conn *c, unsigned d, uint32_t wire, uint32_t *seq)
+{
+	/* the client's ISN reaches the server unchanged: its numbers are
+	 * the same on both sides */
+	if (d == 0) {
+		*seq = wire;
+		return true;
+	}
+	/* pkts[1] holds the cookie, not an offset, until the server answers:
+	 * what the client saw from "the server" then (the SYN|ACK) came from
+	 * the proxy, and the server would not know it */
+	if (c->peer[1].state == RW_TCPS_CLOSED)
+		return false;
+	*seq = wire + c->pkts[1];
+	return true;
+}
+
+/* RFC 1624 eqn. 3 for one 16-bit word. */
+static void csum_replace16(uint8_t sum[2], uint16_t from, uint16_t to)
+{
+	uint32_t s = (uint16_t)~ld16(sum);
+
+	s += (uint16_t)~from;
+	s += to;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	st16(sum, (uint16_t)~s);
+}
+
+unsigned rw_synproxy_quote_fix(const struct rw_pkt *p, const struct rw_quote *q, uint32_t seq)
+{
+	/* p is the error's descriptor: its bytes are the frame we forward */
+	uint8_t *icmp = p->data + p->l4_off, *th = p->data + q->l4_off;
+	uint32_t was;
+
+	/* the ICMP checksum sums 16-bit words from the ICMP header on: the
+	 * quoted header sits an even distance away (IP headers are multiples
+	 * of 4 or 8 bytes), which incremental updates rely on */
+	if (unlikely(q->l4_len < 8 || q->l4_off < p->l4_off + 8u ||
+		     (uint32_t)q->l4_off + q->l4_len > p->len || ((q->l4_off - p->l4_off) & 1)))
+		return RW_DROP_ICMP_ERR_QUOTE;
+	was = ld32(th + 4);
+	if (was == seq)
+		return RW_PASS;
+	st32(th + 4, seq);
+	rw_synproxy_csum_replace32(icmp + 2, was, seq);
+	/* the quoted checksum only when quoted (RFC 792 promises 8 bytes);
+	 * stacks do not check it, but a quote of a whole segment stays
+	 * consistent, and the ICMP checksum covers the change too */
+	if (q->l4_len >= 18) {
+		uint16_t old = ld16(th + 16);
+
+		rw_synproxy_csum_replace32(th + 16, was, seq);
+		csum_replace16(icmp + 2, old, ld16(th + 16));
+	}
+	return RW_PASS;
+}

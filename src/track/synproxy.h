@@ -97,6 +97,26 @@ unsigned rw_synproxy_miss(struct rw_synproxy *sp, struct rw_state *s, const stru
 int rw_synproxy_track(struct rw_state *s, struct rw_ctable *t, uint32_t slot, struct rw_conn *c,
 		      unsigned d, struct rw_pkt *p, uint64_t now, uint32_t *rule, unsigned *reason);
 
+/*
+ * An ICMP error quoting a segment that role d (0 client, 1 server) of the
+ * proxied connection c sent (icmp.c). The error travels to that segment's
+ * sender, and only the server's numbers differ between the two sides: a
+ * server segment is quoted as the client saw it. *seq becomes the quoted
+ * seq in the tracker's (the server's) numbering, for the window check.
+ * False when the quote cannot be the sender's: a "server" segment before
+ * the server answered is one the proxy sent in its name.
+ */
+bool rw_synproxy_quote_seq(const struct rw_conn *c, unsigned d, uint32_t wire, uint32_t *seq);
+
+/*
+ * Write seq (rw_synproxy_quote_seq's) into the quoted TCP header of the
+ * error p (quote q), updating the quoted TCP checksum when the quote holds
+ * it and the ICMP checksum (RFC 1624). Nothing is written when the seq is
+ * unchanged. RW_PASS, or RW_DROP_ICMP_ERR_QUOTE when q does not say where
+ * the quoted header is.
+ */
+unsigned rw_synproxy_quote_fix(const struct rw_pkt *p, const struct rw_quote *q, uint32_t seq);
+
 /* Helpers exposed for the unit tests. */
 void rw_synproxy_csum_replace32(uint8_t sum[2], uint32_t from, uint32_t to);
 unsigned rw_synproxy_build(uint8_t *buf, size_t size, const struct rw_pkt *tmpl, bool reverse,

@@ -22,7 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
 from test_scenarios import run_ringwall  # noqa: E402
-from scapy.all import IP, IPv6, TCP, Raw, Ether  # noqa: E402
+from scapy.all import (IP, IPv6, TCP, ICMP, ICMPv6PacketTooBig, IPerror, IPerror6,  # noqa: E402
+                       TCPerror, Raw, Ether)
 
 KEY = '00112233445566778899aabbccddeeff'
 CONF = 'synproxy.conf'
@@ -205,3 +206,92 @@ def test_cookie_expires(tmp_path):
     assert r.fwd['inside'] == [], r.where()
     assert r.drops()['synproxy-cookie'] == 1
     assert synproxy_line(r)['cookies-expired'] == 1
+
+
+ROUTER = {4: '198.51.100.1', 6: '2001:db8:9::1'}
+
+
+def icmp_error(af, side, quoted_ip, full=False):
+    """A router's "fragmentation needed" / "packet too big" (MTU 1280)
+    about quoted_ip (scapy), to its source, entering on side. The quote is
+    the whole packet (full) or what RFC 792 / RFC 4443 promise."""
+    raw = bytes(quoted_ip)
+    src = quoted_ip.src
+    q = raw if full else gen.quote(raw, v6=af == 6)
+    if af == 4:
+        e = IP(src=ROUTER[4], dst=src) / ICMP(type=3, code=4, nexthopmtu=1280) / Raw(q)
+    else:
+        e = IPv6(src=ROUTER[6], dst=src) / ICMPv6PacketTooBig(mtu=1280) / Raw(q)
+    return gen.frame(side, e)
+
+
+def quoted(frame):
+    """(quoted TCP seq, ICMP checksum right) of a forwarded error: scapy
+    recomputes the checksum from scratch."""
+    p = Ether(frame)
+    kind, field = (ICMP, 'chksum') if ICMP in p else (ICMPv6PacketTooBig, 'cksum')
+    want = getattr(p[kind], field)
+    q = Ether(bytes(p))
+    delattr(q[kind], field)
+    q = Ether(bytes(q))
+    return p[TCPerror].seq, getattr(q[kind], field) == want
+
+
+@pytest.mark.parametrize('af', [4, 6])
+def test_icmp_errors_about_proxied_connection(tmp_path, af):
+    """Path MTU discovery through the proxy. A router on the client's side
+    quotes the server's segment as the client's side carried it (seq in the
+    proxy's numbering): the error reaches the server with the server's own
+    seq and a right ICMP checksum. A router on the server's side quotes the
+    client's segment, whose numbers are the same on both sides: it reaches
+    the client unchanged. A seq far outside the window, the server's own
+    numbering seen from the client's side, and an unknown connection are
+    dropped (icmp-err-nostate)."""
+    syn, r0 = cookie_of(tmp_path, af)
+    cookie = tcp_of(r0.fwd['outside'][0])[1].seq
+    req = b'GET /big HTTP/1.0\r\n\r\n'
+    resp = b'y' * 1200
+    c, s = CLIENT[af], SERVER[af]
+    mk = (lambda a, b: IP(src=a, dst=b)) if af == 4 else (lambda a, b: IPv6(src=a, dst=b))
+    # as the client's side carries the server's data: seq moved by the proxy
+    seen_by_client = (mk(s, c) / TCP(sport=80, dport=40000, flags='PA', seq=cookie + 1,
+                                     ack=CISN + 1 + len(req), window=SWIN) / Raw(resp))
+    # as the server's side carries the client's request: ack moved
+    seen_by_server = (mk(c, s) / TCP(sport=40000, dport=80, flags='PA', seq=CISN + 1,
+                                     ack=SISN + 1, window=CWIN) / Raw(req))
+    far = seen_by_client.copy()
+    far[TCP].seq = (cookie + 1 + 2**30) % 2**32
+    own = seen_by_client.copy()
+    own[TCP].seq = SISN + 1
+    other = seen_by_client.copy()
+    other[TCP].dport = 40001
+    ev = [
+        (1.0, 'outside', syn),
+        (1.1, 'outside', seg(af, True, 'A', CISN + 1, cookie + 1)),
+        (1.2, 'inside', seg(af, False, 'SA', SISN, CISN + 1)),
+        (1.3, 'outside', seg(af, True, 'PA', CISN + 1, cookie + 1, req)),
+        (1.4, 'inside', seg(af, False, 'PA', SISN + 1, CISN + 1 + len(req), resp)),
+        (1.5, 'outside', icmp_error(af, 'outside', seen_by_client)),
+        (1.6, 'outside', icmp_error(af, 'outside', seen_by_client, full=True)),
+        (1.7, 'inside', icmp_error(af, 'inside', seen_by_server, full=True)),
+        (1.8, 'outside', icmp_error(af, 'outside', far)),
+        (1.9, 'outside', icmp_error(af, 'outside', own)),
+        (2.0, 'outside', icmp_error(af, 'outside', other)),
+    ]
+    r = replay(tmp_path, 'icmp', ev)
+    errs_in = [f for f in r.fwd['inside'] if TCPerror in Ether(f)]
+    errs_out = [f for f in r.fwd['outside'] if TCPerror in Ether(f)]
+    assert len(errs_in) == 2 and len(errs_out) == 1, r.where()
+    for f in errs_in:
+        seq, ok = quoted(f)
+        assert seq == SISN + 1 and ok, Ether(f).show(dump=True)
+    # the whole quoted segment keeps a right TCP checksum too
+    p = Ether(errs_in[1])
+    inner = p[IPerror] if af == 4 else p[IPerror6]
+    redo = (mk(inner.src, inner.dst) / TCP(bytes(p[TCPerror])))
+    want = redo[TCP].chksum
+    del redo[TCP].chksum
+    assert TCP(bytes(redo)[20 if af == 4 else 40:]).chksum == want
+    seq, ok = quoted(errs_out[0])
+    assert seq == CISN + 1 and ok
+    assert r.drops()['icmp-err-nostate'] == 3, r.where()

@@ -94,6 +94,8 @@ static unsigned make(uint8_t *buf, const struct ends *e, bool from_client, uint8
 		c = rw_csum_fold(sum);
 		memcpy(th + 16, &c, 2);
 	}
+	/* the parser leaves the tracker's fields (ct_prep) as they were */
+	memset(p, 0, sizeof(*p));
 	CHECK_EQ(rw_parse(p, buf, n, &verify), RW_PASS);
 	return n;
 }
@@ -282,6 +284,237 @@ TEST(only_syn_or_cookie_ack_reach_the_proxy)
 	make(buf, &e, true, RW_TH_ACK | RW_TH_PUSH, 5, 6, 100, "x", &p);
 	CHECK(rw_synproxy_is_ack(&p));
 	CHECK_EQ(sp->nout, 0);
+	rw_state_destroy(s);
+	free(sp);
+}
+
+/* ---- ICMP errors quoting a proxied connection ---------------------------- */
+
+/* A shard with one spliced connection (the server's SYN|ACK answered). */
+static struct rw_state *spliced(struct rw_synproxy *sp, const struct ends *e, uint64_t now,
+				uint32_t *cookie)
+{
+	struct rw_state *s = shard(sp);
+	struct rw_pkt p, q;
+	uint8_t buf[256];
+	uint32_t rule;
+	unsigned reason;
+
+	make(buf, e, true, RW_TH_SYN, CISN, 0, 29200, NULL, &p);
+	p.tcp_mss = 1460;
+	CHECK_EQ(rw_synproxy_miss(sp, s, &p, false, 7, now), RW_PASS);
+	out(sp, 0, &q);
+	*cookie = q.tcp_seq;
+	make(buf, e, true, RW_TH_ACK, CISN + 1, *cookie + 1, 29200, NULL, &p);
+	CHECK_EQ(rw_synproxy_miss(sp, s, &p, true, 7, now), RW_PASS);
+	make(buf, e, false, RW_TH_SYN | RW_TH_ACK, SISN, CISN + 1, 28960, NULL, &p);
+	CHECK_EQ(rw_state_track(s, &p, now, &rule, &reason), RW_TRACK_PASS);
+	sp->nout = 0;
+	return s;
+}
+
+/*
+ * An ICMP error in buf: "fragmentation needed" (IPv4, MTU 1280) or "packet
+ * too big" (IPv6) from a router to the quoted packet's source, quoting
+ * qlen bytes of the IP packet ip. Parsed (ICMP checksum verified) into p.
+ */
+static unsigned icmp_error(uint8_t *buf, uint8_t af, const uint8_t *ip, unsigned qlen,
+			   struct rw_pkt *p)
+{
+	static const uint8_t router4[4] = {203, 0, 113, 1};
+	static const uint8_t router6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	unsigned ihl = af == RW_AF_INET ? 20 : 40, n = 14 + ihl + 8 + qlen;
+	uint8_t *o = buf + 14, *icmp = o + ihl;
+	uint16_t c;
+
+	memset(p, 0, sizeof(*p));
+	memset(buf, 0, 14 + ihl + 8);
+	memcpy(buf, l2[1], 12);
+	if (af == RW_AF_INET) {
+		buf[12] = 0x08;
+		o[0] = 0x45;
+		o[2] = (uint8_t)((n - 14) >> 8), o[3] = (uint8_t)(n - 14);
+		o[8] = 64, o[9] = RW_PROTO_ICMP;
+		memcpy(o + 12, router4, 4);
+		memcpy(o + 16, ip + 12, 4); /* to the quoted packet's source */
+		c = rw_csum_fold(rw_csum_partial(o, 20, 0));
+		memcpy(o + 10, &c, 2);
+		icmp[0] = 3, icmp[1] = 4, icmp[6] = 1280 >> 8, icmp[7] = 1280 & 0xff;
+	} else {
+		buf[12] = 0x86, buf[13] = 0xdd;
+		o[0] = 0x60;
+		o[4] = (uint8_t)((8 + qlen) >> 8), o[5] = (uint8_t)(8 + qlen);
+		o[6] = RW_PROTO_ICMP6, o[7] = 64;
+		memcpy(o + 8, router6, 16);
+		memcpy(o + 24, ip + 8, 16);
+		icmp[0] = 2, icmp[6] = 1280 >> 8, icmp[7] = 1280 & 0xff;
+	}
+	memcpy(icmp + 8, ip, qlen);
+	if (af == RW_AF_INET) {
+		c = rw_csum_fold(rw_csum_partial(icmp, 8 + qlen, 0));
+	} else {
+		uint8_t ph[40] = {0};
+
+		memcpy(ph, o + 8, 32);
+		ph[34] = (uint8_t)((8 + qlen) >> 8), ph[35] = (uint8_t)(8 + qlen), ph[39] = 58;
+		c = rw_csum_fold(rw_csum_partial(icmp, 8 + qlen, rw_csum_partial(ph, 40, 0)));
+	}
+	memcpy(icmp + 2, &c, 2);
+	CHECK_EQ(rw_parse(p, buf, n, &verify), RW_PASS);
+	CHECK(p->flags & RW_PKT_ICMP_ERR);
+	return n;
+}
+
+/* The quoted segment's TCP checksum holds (a whole segment quoted). */
+static bool quoted_tcp_csum_ok(uint8_t af, const uint8_t *ip, unsigned len)
+{
+	unsigned ihl = af == RW_AF_INET ? 20 : 40, tl = len - ihl;
+	uint8_t ph[40] = {0};
+	unsigned phl;
+
+	if (af == RW_AF_INET) {
+		memcpy(ph, ip + 12, 8);
+		ph[9] = 6, ph[10] = (uint8_t)(tl >> 8), ph[11] = (uint8_t)tl;
+		phl = 12;
+	} else {
+		memcpy(ph, ip + 8, 32);
+		ph[34] = (uint8_t)(tl >> 8), ph[35] = (uint8_t)tl, ph[39] = 6;
+		phl = 40;
+	}
+	return rw_csum_fold(rw_csum_partial(ip + ihl, tl, rw_csum_partial(ph, phl, 0))) == 0;
+}
+
+/* Re-parse the forwarded error (checksum verified) and return its quote. */
+static struct rw_quote forwarded_quote(uint8_t *buf, unsigned n)
+{
+	struct rw_pkt p;
+	struct rw_quote q;
+
+	memset(&q, 0, sizeof(q));
+	memset(&p, 0, sizeof(p));
+	CHECK_EQ(rw_parse(&p, buf, n, &verify), RW_PASS);
+	CHECK_EQ(rw_parse_quote(&p, &q), RW_PASS);
+	return q;
+}
+
+static void icmp_errors(uint8_t af)
+{
+	struct rw_synproxy *sp = malloc(sizeof(*sp));
+	struct ends e = ends_of(af);
+	uint64_t now = 1000 * SEC;
+	uint32_t cookie, rule = 0;
+	unsigned reason = 0, n, ql, ihl = af == RW_AF_INET ? 20 : 40;
+	struct rw_state *s = spliced(sp, &e, now, &cookie);
+	uint8_t seg[256], err[512], keep[512];
+	struct rw_pkt p, ep;
+	struct rw_quote q;
+	char big[101];
+
+	memset(big, 'z', 100);
+	big[100] = 0;
+	/* the server sends data; the client side sees it at cookie + 1 */
+	n = make(seg, &e, false, RW_TH_ACK | RW_TH_PUSH, SISN + 1, CISN + 1, 28960, big, &p);
+	CHECK_EQ(rw_state_track(s, &p, now + 1, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(p.tcp_seq, cookie + 1);
+	ql = n - 14;
+
+	/* 1. a router on the client's side cannot forward it: the error goes
+	 * to the server and quotes the segment as the client's side carried
+	 * it; it reaches the server in the server's numbering, the ICMP
+	 * checksum (verified by the parse) and the quoted one right */
+	n = icmp_error(err, af, seg + 14, ql, &ep);
+	rule = 0;
+	CHECK_EQ(rw_state_track(s, &ep, now + 2, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(rule, 7);
+	q = forwarded_quote(err, n);
+	CHECK_EQ(q.tcp_seq, SISN + 1);
+	CHECK(quoted_tcp_csum_ok(af, err + 14 + ihl + 8, ql));
+
+	/* 2. the same with only the 8 bytes RFC 792 promises quoted */
+	n = icmp_error(err, af, seg + 14, ihl + 8, &ep);
+	CHECK_EQ(rw_state_track(s, &ep, now + 2, &rule, &reason), RW_TRACK_PASS);
+	q = forwarded_quote(err, n);
+	CHECK_EQ(q.tcp_seq, SISN + 1);
+
+	/* 3. quoting the server's own numbering from the client's side: not
+	 * what the client's side ever carried, so outside the window */
+	memcpy(keep, seg, sizeof(keep) < sizeof(seg) ? sizeof(keep) : sizeof(seg));
+	keep[14 + ihl + 4] = (uint8_t)((SISN + 1) >> 24), keep[14 + ihl + 5] = (uint8_t)((SISN + 1) >> 16);
+	keep[14 + ihl + 6] = (uint8_t)((SISN + 1) >> 8), keep[14 + ihl + 7] = (uint8_t)(SISN + 1);
+	icmp_error(err, af, keep + 14, ihl + 8, &ep);
+	CHECK_EQ(rw_state_track(s, &ep, now + 2, &rule, &reason), RW_TRACK_DROP);
+	CHECK_EQ(reason, RW_DROP_ICMP_ERR_NOSTATE);
+	CHECK_EQ(s->last_check, RW_TCPC_QUOTE_SEQ);
+
+	/* 4. a seq far outside the server's window: dropped as before */
+	keep[14 + ihl + 4] ^= 0x40;
+	icmp_error(err, af, keep + 14, ihl + 8, &ep);
+	s->last_check = RW_TCPC_OK;
+	CHECK_EQ(rw_state_track(s, &ep, now + 2, &rule, &reason), RW_TRACK_DROP);
+	CHECK_EQ(reason, RW_DROP_ICMP_ERR_NOSTATE);
+	CHECK_EQ(s->last_check, RW_TCPC_QUOTE_SEQ);
+
+	/* 5. the other way: the client's segment (translated ack) meets a
+	 * router on the server's side; the client's numbers are the same on
+	 * both sides, so the error reaches the client untouched */
+	n = make(seg, &e, true, RW_TH_ACK | RW_TH_PUSH, CISN + 1, cookie + 1 + 100, 29200, big, &p);
+	CHECK_EQ(rw_state_track(s, &p, now + 3, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(p.tcp_ack, SISN + 1 + 100);
+	ql = n - 14;
+	n = icmp_error(err, af, seg + 14, ql, &ep);
+	memcpy(keep, err, n);
+	CHECK_EQ(rw_state_track(s, &ep, now + 4, &rule, &reason), RW_TRACK_PASS);
+	CHECK(!memcmp(keep, err, n));
+	q = forwarded_quote(err, n);
+	CHECK_EQ(q.tcp_seq, CISN + 1);
+	/* ... and a client seq far outside its window is dropped */
+	seg[14 + ihl + 4] ^= 0x40;
+	icmp_error(err, af, seg + 14, ihl + 8, &ep);
+	CHECK_EQ(rw_state_track(s, &ep, now + 4, &rule, &reason), RW_TRACK_DROP);
+	CHECK_EQ(reason, RW_DROP_ICMP_ERR_NOSTATE);
+
+	/* 6. quoting a connection nobody tracks (another client port) */
+	n = make(seg, &e, false, RW_TH_ACK, cookie + 1, CISN + 1, 28960, NULL, &p);
+	seg[14 + ihl + 2] ^= 0x01;
+	icmp_error(err, af, seg + 14, ihl + 8, &ep);
+	CHECK_EQ(rw_state_track(s, &ep, now + 5, &rule, &reason), RW_TRACK_DROP);
+	CHECK_EQ(reason, RW_DROP_ICMP_ERR_NOSTATE);
+	(void)n;
+	rw_state_destroy(s);
+	free(sp);
+}
+
+TEST(icmp_error_quoting_proxied_connection_ipv4)
+{
+	icmp_errors(RW_AF_INET);
+}
+
+TEST(icmp_error_quoting_proxied_connection_ipv6)
+{
+	icmp_errors(RW_AF_INET6);
+}
+
+/* Before the server answers, the only "server" segment the client saw is
+ * the proxy's SYN|ACK: an error about it is not the server's business. */
+TEST(icmp_error_quoting_proxy_synack_is_dropped)
+{
+	struct rw_synproxy *sp = malloc(sizeof(*sp));
+	struct rw_state *s = shard(sp);
+	struct ends e = ends_of(RW_AF_INET);
+	struct rw_pkt p, q, ep;
+	uint8_t buf[256], err[512];
+	uint32_t rule = 0, cookie;
+	unsigned reason = 0;
+
+	make(buf, &e, true, RW_TH_SYN, CISN, 0, 29200, NULL, &p);
+	CHECK_EQ(rw_synproxy_miss(sp, s, &p, false, 7, SEC), RW_PASS);
+	out(sp, 0, &q);
+	cookie = q.tcp_seq;
+	make(buf, &e, true, RW_TH_ACK, CISN + 1, cookie + 1, 29200, NULL, &p);
+	CHECK_EQ(rw_synproxy_miss(sp, s, &p, true, 7, SEC), RW_PASS);
+	icmp_error(err, RW_AF_INET, sp->out[0].buf + 14, 28, &ep); /* the proxy's SYN|ACK */
+	CHECK_EQ(rw_state_track(s, &ep, SEC, &rule, &reason), RW_TRACK_DROP);
+	CHECK_EQ(reason, RW_DROP_ICMP_ERR_NOSTATE);
 	rw_state_destroy(s);
 	free(sp);
 }
