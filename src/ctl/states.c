@@ -249,7 +249,14 @@ static void print_entry(const struct entry *en, const struct rw_ruleset *rs, boo
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], pn[8];
 	const char *p = proto_name(ci->proto);
 	bool v6 = ci->af == RW_AF_INET6;
+	char resp[24];
 
+	/* a proxied connection counts both directions in one counter: the
+	 * responder's count is unknown, not zero */
+	if (ci->proxied)
+		snprintf(resp, sizeof(resp), "%s", json ? "null" : "-");
+	else
+		snprintf(resp, sizeof(resp), "%llu", U(ci->packets[1]));
 	fmt_addr(ci, ci->saddr, s, sizeof(s));
 	fmt_addr(ci, ci->daddr, d, sizeof(d));
 	if (!p) {
@@ -261,15 +268,17 @@ static void print_entry(const struct entry *en, const struct rw_ruleset *rs, boo
 			      "\"dst\":\"%s\",\"dport\":%u,\"state\":",
 			      p, v6 ? "inet6" : "inet", s, ci->sport, d, ci->dport);
 		rw_buf_json_str(out, ci->state);
-		rw_buf_printf(out, ",\"expires_s\":%.1f,\"rule\":%u,\"packets\":[%llu,%llu],\"worker\":%u},",
-			      expires_in(ci->expires_ns), rule_now(rs, ci->rule),
-			      U(ci->packets[0]), U(ci->packets[1]), en->worker);
+		rw_buf_printf(out, ",\"expires_s\":%.1f,\"rule\":%u,\"packets\":[%llu,%s],"
+			      "\"proxy\":%s,\"worker\":%u},",
+			      expires_in(ci->expires_ns), rule_now(rs, ci->rule), U(ci->packets[0]),
+			      resp, ci->proxied ? "true" : "false", en->worker);
 		return;
 	}
-	rw_buf_printf(out, "%-5s %s%s%s:%u -> %s%s%s:%u %s expires %.0fs rule %u pkts %llu/%llu worker %u\n",
+	rw_buf_printf(out, "%-5s %s%s%s:%u -> %s%s%s:%u %s%s expires %.0fs rule %u pkts %llu/%s worker %u\n",
 		      p, v6 ? "[" : "", s, v6 ? "]" : "", ci->sport, v6 ? "[" : "", d, v6 ? "]" : "",
-		      ci->dport, ci->state ? ci->state : "-", expires_in(ci->expires_ns),
-		      rule_now(rs, ci->rule), U(ci->packets[0]), U(ci->packets[1]), en->worker);
+		      ci->dport, ci->state ? ci->state : "-", ci->proxied ? " proxy" : "",
+		      expires_in(ci->expires_ns), rule_now(rs, ci->rule), U(ci->packets[0]),
+		      resp, en->worker);
 }
 
 int rw_ctl_cmd_states(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf *out)

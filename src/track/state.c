@@ -528,6 +528,11 @@ static void conn_info(const struct rw_state *s, const struct rw_ctable *t, uint3
 	ci->rule = c->rule;
 	ci->packets[0] = c->pkts[0];
 	ci->packets[1] = c->pkts[1];
+	if (c->flags & RW_CF_PROXY) {
+		/* its pkts[1] is the server's sequence offset, not a count */
+		ci->proxied = true;
+		ci->packets[1] = 0;
+	}
 }
 
 void rw_state_walk(struct rw_state *s, int (*cb)(const struct rw_conn_info *, void *), void *arg)

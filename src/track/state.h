@@ -118,6 +118,8 @@ struct rw_conn_info {
 	uint64_t expires_ns;
 	uint32_t rule;
 	uint64_t packets[2], bytes[2];  /* per direction, when kept */
+	bool proxied;                   /* spliced by the SYN proxy (synproxy.h): packets[0]
+					 * counts both directions, packets[1] is 0 */
 };
 void rw_state_walk(struct rw_state *s, int (*cb)(const struct rw_conn_info *, void *), void *arg);
 

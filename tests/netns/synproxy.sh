@@ -22,6 +22,7 @@ set -u
 
 cd "$(dirname "$0")/../.."
 RW=${RINGWALL:-build/ringwall}
+CTL=${RINGWALLCTL:-$(dirname "$RW")/ringwallctl}
 P=rwp-$$
 NC=$P-c NF=$P-f NS=$P-s
 C=10.217.0.1 S=10.217.0.2
@@ -70,8 +71,9 @@ start_fw() {
 	pass in on server all
 	EOF
 	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
-		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf"
+		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$TMP/ctl.sock"
 }
+ctl() { "$CTL" -s "$TMP/ctl.sock" "$@"; }
 
 # counter N: packets of the Nth rule of the server's chain (0: from the client, 1: spoofed)
 counter() { ip netns exec $NS nft -j list chain inet rwp in | $PY -c "
@@ -79,7 +81,7 @@ import json,sys
 r=[e['rule'] for e in json.load(sys.stdin)['nftables'] if 'rule' in e]
 print([x for x in r[$1]['expr'] if 'counter' in x][0]['counter']['packets'])"; }
 
-echo "1..5"
+echo "1..6"
 if ! setup; then notok "namespaces set up"; exit 1; fi
 start_server || { notok "http server up"; exit 1; }
 if start_fw; then ok "ringwall runs with a synproxy rule"; else notok "ringwall runs with a synproxy rule" "$TMP/rw.err"; exit 1; fi
@@ -89,6 +91,13 @@ for _ in 1 2 3; do # the first connection may race ARP
 	got=$(ip netns exec $NC curl -s -m 5 http://$S/index.html) && [ "$got" = hello-synproxy ] && break
 done
 if [ "$got" = hello-synproxy ]; then ok "curl through the SYN proxy"; else notok "curl through the SYN proxy (got '$got')" "$TMP/rw.err"; fi
+# the spliced connection is listed with the proxy's mark (text and JSON)
+if ctl states proto tcp port 80 >"$TMP/states" 2>&1 && grep -q "^tcp .*$C:[0-9]* -> $S:80 .* proxy expires" "$TMP/states" &&
+	ctl states proto tcp port 80 --json | grep -q '"proxy":true'; then
+	ok "ringwallctl states marks the proxied connection"
+else
+	notok "ringwallctl states marks the proxied connection" "$TMP/states"
+fi
 
 ip netns exec $NC timeout -s INT $SECS hping3 -i u$((1000000 / RATE)) -S -p 80 --rand-source $S \
 	>"$TMP/hping.out" 2>&1

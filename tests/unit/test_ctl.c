@@ -17,6 +17,7 @@
 
 #include "ctl/buf.h"
 #include "ctl/ctl.h"
+#include "track/track.h"
 #include "t.h"
 
 static char dir[32], conf[64], sock[64];
@@ -196,6 +197,64 @@ TEST(states_filters_parse_and_refuse)
 		CHECK(!ok);
 		free(r);
 	}
+}
+
+/* A SYN from 192.0.2.7:sport to 192.0.2.80:80 made into state on shard
+ * st; proxied, it is marked as the SYN proxy marks it (synproxy.c). */
+static void tcp_state(struct rw_state *st, uint16_t sport, bool proxied)
+{
+	struct rw_pkt p = {.af = RW_AF_INET, .proto = RW_PROTO_TCP, .flags = RW_PKT_L4,
+			   .sport = sport, .dport = 80, .tcp_flags = RW_TH_SYN, .tcp_seq = 1000,
+			   .tcp_win = 29200, .tcp_wscale = RW_WSCALE_NONE};
+	union rw_key k;
+	unsigned side, klen;
+	struct rw_conn *c;
+	uint64_t now = rw_now_ns();
+
+	p.saddr[10] = p.saddr[11] = p.daddr[10] = p.daddr[11] = 0xff;
+	p.saddr[12] = p.daddr[12] = 192, p.saddr[14] = p.daddr[14] = 2;
+	p.saddr[15] = 7, p.daddr[15] = 80;
+	CHECK_EQ(rw_state_create(st, &p, 0, now), 0);
+	klen = rw_key_from_pkt(&p, &k, &side);
+	c = rw_state_lookup(st, &k, klen, now);
+	CHECK(c != NULL);
+	if (c && proxied) {
+		c->flags |= RW_CF_PROXY;
+		c->pkts[0] = 5;
+		c->pkts[1] = 123456789; /* the sequence offset, not a count */
+	}
+}
+
+TEST(states_marks_proxied_connections)
+{
+	int ok;
+	char *r, *l;
+
+	setup();
+	tcp_state(eng->workers[0].state, 40000, true);
+	tcp_state(eng->workers[1].state, 40001, false);
+	r = ask("states proto tcp addr 192.0.2.80", &ok);
+	CHECK(ok);
+	/* the proxied line carries the mark, and no offset posing as a count */
+	l = strstr(r, "192.0.2.7:40000 ->");
+	CHECK(l && strstr(l, " proxy expires ") && strstr(l, "pkts 5/- ") &&
+	      strstr(l, "pkts 5/- ") < strchr(l, '\n'));
+	CHECK(!strstr(r, "123456789"));
+	l = strstr(r, "192.0.2.7:40001 ->");
+	CHECK(l && !memmem(l, (size_t)(strchr(l, '\n') - l), "proxy", 5) && strstr(l, "pkts 1/0 "));
+	CHECK(strstr(r, "2 states"));
+	free(r);
+	r = ask("states port 40000 --json", &ok);
+	CHECK(ok && strstr(r, "\"packets\":[5,null],\"proxy\":true,"));
+	CHECK(!strstr(r, "123456789"));
+	free(r);
+	r = ask("states port 40001 --json", &ok);
+	CHECK(ok && strstr(r, "\"packets\":[1,0],\"proxy\":false,"));
+	free(r);
+	/* leave the shards as the other tests expect them */
+	r = ask("flush", &ok);
+	CHECK(ok && strstr(r, "flushed 2 states"));
+	free(r);
 }
 
 TEST(flush_runs_on_each_shard)
