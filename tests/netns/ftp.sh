@@ -29,7 +29,8 @@
 # crossed workers.
 # FTP_KEEP=1 keeps the temp dir (curl -v logs, vsftpd.conf, rw.out, blocked.pcap)
 # for a look; FTP_TCPDUMP=1 also records both firewall ports there.
-# Needs root. Prints TAP; exit 1 on any failure. Every wait is bounded.
+# Topology, cleanup (vsftpd's session processes included) and TAP come from
+# lib.sh. Needs root. Prints TAP; exit 1 on any failure. Every wait is bounded.
 set -u
 
 cd "$(dirname "$0")/../.."
@@ -42,39 +43,18 @@ NC=$P-c NF=$P-f NS=$P-s
 C=10.217.0.1 S=10.217.0.2
 C6=fd00:217::1 S6=fd00:217::2
 PASV_MIN=47100 PASV_MAX=47199
-TMP=$(mktemp -d /tmp/rwftp.XXXXXX)
-SOCK=$TMP/ctl.sock
-RW_PID= PIDS=
-n=0 failed=0
 PY=/usr/bin/python3
+. tests/netns/lib.sh
+rw_tmpdir rwftp "${FTP_KEEP:-}" || exit 1
+SOCK=$TMP/ctl.sock
+# whatever still runs in the test's namespaces at exit is the test's
+# (vsftpd's session processes outlive its listener)
+rw_cleanup_ns_procs $NC $NF $NS
 
-cleanup() {
-	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
-	for pid in $PIDS; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	# whatever still runs in the test's namespaces is the test's (vsftpd's
-	# session processes outlive its listener)
-	for ns in $NC $NF $NS; do
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "${FTP_KEEP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && sed 's/^/#   /' "$2" | tail -20; return 0; }
-check() { # check NAME COMMAND...: one TAP line from the command's status
-	local name=$1; shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$name"; else notok "$name" "$TMP/out"; fi
-}
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
-
-[ "$(id -u)" = 0 ] || skip_all "needs root"
+rw_need_root
 [ -x "$RW" ] && [ -x "$CTL" ] || skip_all "$RW or $CTL not built"
 [ -x "$VSFTPD" ] || skip_all "vsftpd missing (tools/install-deps.sh)"
-for t in ip ethtool curl ping; do command -v $t >/dev/null || skip_all "$t missing"; done
+rw_need_tools ip ethtool curl ping
 id ftp >/dev/null 2>&1 || skip_all "no 'ftp' user (comes with the vsftpd package)"
 # vsftpd reads its files as ftp, the daemon re-reads its configuration as itself
 chmod 755 "$TMP"
@@ -83,17 +63,15 @@ ctl() { "$CTL" -s "$SOCK" "$@"; }
 mac() { ip -n "$1" -j link show "$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])'; }
 
 setup() {
-	ip netns add $NC && ip netns add $NF && ip netns add $NS || return 1
-	ip link add rwftpc0 netns $NC type veth peer name rwftpc1 netns $NF || return 1
-	ip link add rwftps0 netns $NS type veth peer name rwftps1 netns $NF || return 1
+	rw_ns_add $NC $NF $NS || return 1
+	rw_veth $NC rwftpc0 $NF rwftpc1 && rw_veth $NS rwftps0 $NF rwftps1 || return 1
 	ip -n $NC addr add $C/24 dev rwftpc0 && ip -n $NC addr add $C6/64 dev rwftpc0 nodad || return 1
 	ip -n $NS addr add $S/24 dev rwftps0 && ip -n $NS addr add $S6/64 dev rwftps0 nodad || return 1
-	for x in "$NC rwftpc0" "$NS rwftps0"; do
-		set -- $x
-		ip netns exec $1 ethtool -K $2 tx off tso off gso off gro off >/dev/null || return 1
-		ip -n $1 link set $2 up && ip -n $1 link set lo up || return 1
-	done
-	ip -n $NF link set rwftpc1 up && ip -n $NF link set rwftps1 up || return 1
+	rw_endpoint $NC rwftpc0 && rw_endpoint $NS rwftps0 || return 1
+	# GRO off too: the endpoints' receive side sees the frames as sent
+	ip netns exec $NC ethtool -K rwftpc0 gro off >/dev/null &&
+		ip netns exec $NS ethtool -K rwftps0 gro off >/dev/null || return 1
+	rw_up $NF rwftpc1 rwftps1 || return 1
 	local cm sm
 	cm=$(mac $NC rwftpc0) && sm=$(mac $NS rwftps0) || return 1
 	ip -n $NC neigh replace $S lladdr "$sm" dev rwftpc0 nud permanent &&
@@ -144,11 +122,8 @@ start_vsftpd() {
 	dirmessage_enable=NO
 	EOF
 	ip netns exec $NS timeout 120 "$VSFTPD" "$TMP/vsftpd.conf" >"$TMP/vsftpd.err" 2>&1 &
-	PIDS="$PIDS $!"
-	for _ in $(seq 100); do # up to 10 s
-		ip netns exec $NS ss -ltn 2>/dev/null | grep -q ":21 " && return 0
-		sleep 0.1
-	done
+	rw_cleanup_pid $!
+	rw_wait_for 10 rw_listening $NS 21 && return 0
 	cat "$TMP/vsftpd.err"
 	return 1
 }
@@ -168,23 +143,8 @@ write_conf() { # write_conf FTP-PORTS
 }
 
 start_fw() {
-	ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK" \
-		>"$TMP/rw.out" 2>"$TMP/rw.err" &
-	RW_PID=$!
-	for _ in $(seq 50); do # up to 5 s
-		grep -q "running:" "$TMP/rw.err" && return 0
-		kill -0 $RW_PID 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_fw() {
-	kill -TERM $RW_PID 2>/dev/null
-	wait $RW_PID
-	local rc=$?
-	RW_PID=
-	return $rc
+	rw_daemon_start "$TMP/rw.out" "$TMP/rw.err" "running:" 5 \
+		ip netns exec $NF timeout 120 "$RW" run -c "$TMP/fw.conf" -s "$SOCK"
 }
 
 drops() { ctl --json stats | $PY -c 'import json,sys; print(json.load(sys.stdin)["drops"].get(sys.argv[1], 0))' "$1"; }
@@ -274,11 +234,11 @@ alg_eq() {
 }
 
 echo "# topology $NC - $NF - $NS, $C <-> $S, $C6 <-> $S6"
-if ! setup; then notok "topology set up"; echo "1..$n"; exit 1; fi
+if ! setup; then notok "topology set up"; rw_done; exit 1; fi
 ok "topology set up"
 if ! start_vsftpd >"$TMP/out" 2>&1; then
 	notok "vsftpd starts in the server namespace" "$TMP/out"
-	echo "1..$n"
+	rw_done
 	exit 1
 fi
 ok "vsftpd starts in the server namespace"
@@ -288,7 +248,7 @@ check "no firewall: nothing crosses" bash -c "! ip netns exec $NC ping -c 1 -W 1
 if [ -n "${FTP_TCPDUMP:-}" ]; then
 	for i in rwftpc1 rwftps1; do
 		ip netns exec $NF timeout 100 tcpdump -nn -U -s 200 -i $i -w "$TMP/$i.pcap" 2>/dev/null &
-		PIDS="$PIDS $!"
+		rw_cleanup_pid $!
 	done
 	sleep 1
 fi
@@ -296,7 +256,7 @@ fi
 write_conf 21
 if ! start_fw; then
 	notok "ringwall starts (2 workers, default block, only port 21)" "$TMP/rw.err"
-	echo "1..$n"
+	rw_done
 	exit 1
 fi
 ok "ringwall starts (2 workers, default block, only port 21)"
@@ -346,7 +306,7 @@ check "reload with set ftp-ports 21" ctl reload
 check "helper on again: IPv4 passive download" ftp_get again "ftp://$S/blob"
 
 ctl stats | sed 's/^/#   /'
-check "SIGTERM stops ringwall with status 0" stop_fw
+check "SIGTERM stops ringwall with status 0" rw_daemon_stop
 grep -E '^(alg|drop|states) ' "$TMP/rw.out" | sed 's/^/# summary: /'
 # With the helper on, no SYN may have been blocked: a data SYN that reached
 # a worker before the expectation did would be (and would wait for its
@@ -380,5 +340,4 @@ check "alg: copies received by the other worker ($ntx)" alg_ge received "$ntx"
 check "alg: no bounce, bad line, gap or dropped message" \
 	bash -c "grep '^alg ' '$TMP/rw.out' | grep -q ' bad 0 bounce 0 ' && grep '^alg ' '$TMP/rw.out' | grep -qE ' gaps 0 .* dropped 0$'"
 
-echo "1..$n"
-[ $failed = 0 ]
+rw_done

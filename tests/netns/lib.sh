@@ -15,11 +15,18 @@ RW_PID=         # the daemon under test (rw_daemon_start); rw_daemon_stop clears
 RW_CLEAN_PIDS=  # background helpers (servers): rw_cleanup_pid
 RW_CLEAN_NS=    # namespaces: rw_ns_add
 RW_CLEAN_PATHS= # scratch files and directories: rw_cleanup_path, rw_tmpdir
+RW_CLEAN_NS_PROCS= # namespaces emptied of processes at exit: rw_cleanup_ns_procs
+RW_KEEP_PATHS=  # scratch directories kept for a look, named at exit: rw_tmpdir
 
 # rw_cleanup_pid PID...: kill these at exit
 rw_cleanup_pid() { RW_CLEAN_PIDS="$RW_CLEAN_PIDS $*"; }
 # rw_cleanup_path PATH...: rm -rf these at exit
 rw_cleanup_path() { RW_CLEAN_PATHS="$RW_CLEAN_PATHS $*"; }
+# rw_cleanup_ns_procs NS...: at exit, SIGKILL whatever still runs in these
+# namespaces before they are deleted: for servers whose children outlive
+# the process we started (vsftpd's session processes), which would keep a
+# deleted namespace's veths alive.
+rw_cleanup_ns_procs() { RW_CLEAN_NS_PROCS="$RW_CLEAN_NS_PROCS $*"; }
 
 # The daemon first (SIGTERM: it removes its XDP programs and socket), then
 # the helpers; namespaces only once nothing runs in them any more.
@@ -28,16 +35,25 @@ rw_cleanup() {
 	[ -n "$RW_PID" ] && kill -TERM "$RW_PID" 2>/dev/null
 	for pid in $RW_CLEAN_PIDS; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
+	for ns in $RW_CLEAN_NS_PROCS; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+	done
 	for ns in $RW_CLEAN_NS; do ip netns del "$ns" 2>/dev/null; done
 	for path in $RW_CLEAN_PATHS; do rm -rf "$path"; done
+	for path in $RW_KEEP_PATHS; do echo "# kept $path"; done
 }
 trap rw_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# rw_tmpdir PREFIX: a fresh /tmp/PREFIX.XXXXXX in TMP, removed at exit
+# rw_tmpdir PREFIX [KEEP]: a fresh /tmp/PREFIX.XXXXXX in TMP, removed at
+# exit; kept (and named at exit) when KEEP is not empty, for a look at logs
 rw_tmpdir() {
 	TMP=$(mktemp -d "/tmp/$1.XXXXXX") || return 1
-	rw_cleanup_path "$TMP"
+	if [ -n "${2:-}" ]; then
+		RW_KEEP_PATHS="$RW_KEEP_PATHS $TMP"
+	else
+		rw_cleanup_path "$TMP"
+	fi
 }
 
 # ---- TAP ----------------------------------------------------------------------
