@@ -121,6 +121,10 @@ struct rw_pkt {
 	 * once by prepare for the hash and reused by track) and the side it
 	 * came from: building it again cost as much as the lookup's compare. */
 	uint8_t ct_side;
+	/* Set by rw_state_track when it passes the packet on a connection
+	 * established both ways (RW_CF_SOLID); the worker sends such packets
+	 * first (worker.c, finish_burst). 0 for every other packet. */
+	uint8_t ct_solid;
 	uint64_t ct_key4[2];
 };
 

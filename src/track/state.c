@@ -287,8 +287,12 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	d = side ^ !!(c->flags & RW_CF_INIT_B);
 	to = c->to;
 	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
-	if (unlikely(c->flags & RW_CF_PROXY))
-		return (enum rw_track_result)rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
+	if (unlikely(c->flags & RW_CF_PROXY)) {
+		int pr = rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
+
+		p->ct_solid = pr == RW_TRACK_PASS && (c->flags & RW_CF_SOLID);
+		return (enum rw_track_result)pr;
+	}
 
 	switch (p->proto) {
 	case RW_PROTO_TCP:
@@ -320,6 +324,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		rw_ctable_note_expiry(t, slot, c->last + s->ctx.to_ms[c->to] * 1000000u);
 	c->pkts[d]++;
 	*rule = c->rule;
+	p->ct_solid = !!(c->flags & RW_CF_SOLID);
 	return RW_TRACK_PASS;
 }
 

@@ -402,6 +402,7 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, &w->eng->parse);
 
 	p->in_port = (uint8_t)in_port;
+	p->ct_solid = 0;
 	w->frag_dg[i] = RW_FRAG_NONE;
 	if (unlikely(r != RW_PASS)) {
 		verdict[i] = rw_frag_refine(p, (unsigned)r);
@@ -420,13 +421,35 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 	return true;
 }
 
-/* Stage 8: forward what passed to the other port, release the rest. */
+/* True when a packet of connection h went into the second class earlier
+ * in this burst (see finish_burst). */
+static bool hash_seen(const uint64_t *hs, unsigned n, uint64_t h)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (hs[k] == h)
+			return true;
+	return false;
+}
+
+/*
+ * Stage 8: forward what passed to the other port, release the rest.
+ *
+ * Packets of connections established both ways go first in the transmit
+ * burst, then the rest (new connections, embryonic ones, stateless passes)
+ * in arrival order: when the egress ring has less room than the burst (a
+ * SYN flood queued in front of a saturated server), what it refuses is new
+ * connections' packets, not established traffic. Order across connections
+ * changes, never within one: a connection's packet goes first only if no
+ * earlier packet of the same connection in this burst went second (the
+ * burst in which a connection becomes established, say).
+ */
 static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, unsigned n,
 			 const unsigned *verdict)
 {
 	struct rw_engine *e = w->eng;
-	struct rw_frame fwd[RW_BURST], drop[RW_BURST];
-	unsigned nf = 0, nd = 0, sent;
+	struct rw_frame fwd[RW_BURST], drop[RW_BURST], second[RW_BURST];
+	uint64_t second_hash[RW_BURST];
+	unsigned nf = 0, nd = 0, ns = 0, nsh = 0, sent;
 	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 
@@ -442,8 +465,16 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		if (v == RW_PASS && !out)
 			v = RW_DROP_NO_EGRESS;
 		if (v == RW_PASS) {
+			const struct rw_pkt *p = &w->pkts[i];
+
 			fwd_bytes += w->frames[i].len;
-			fwd[nf++] = w->frames[i];
+			if (likely(p->ct_solid) && (likely(!nsh) || !hash_seen(second_hash, nsh, p->hash))) {
+				fwd[nf++] = w->frames[i];
+			} else {
+				second[ns++] = w->frames[i];
+				if (p->af != RW_AF_NONE)
+					second_hash[nsh++] = p->hash;
+			}
 			continue;
 		}
 		w->st.drops[v]++;
@@ -451,6 +482,8 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		pin->drop_bytes += w->frames[i].len;
 		drop[nd++] = w->frames[i];
 	}
+	memcpy(fwd + nf, second, ns * sizeof(*second));
+	nf += ns;
 	if (nf) {
 		struct rw_port_stats *pout = &w->st.port[out->index];
 

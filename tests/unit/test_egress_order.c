@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * When the egress port takes fewer frames than a burst holds, the ones it
+ * takes are the established connections' (worker.c, finish_burst): a flood
+ * of new connections queued in front of a saturated server must not push
+ * out established traffic. A real engine on two pcap ports; port b's
+ * transmit is wrapped so that it accepts at most LIMIT frames a call and
+ * records which it got.
+ *
+ *   a: UDP 10.0.0.1:1000 -> 10.0.0.2:53         (t=1, creates the state)
+ *   b: UDP 10.0.0.2:53 -> 10.0.0.1:1000         (t=2, the reply: established)
+ *   a: one burst of 12 at t=3: 4 packets of that flow among 8 new flows
+ *      (source ports 2000+), in the order N E N N E N N E N N E N
+ */
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "worker/engine.h"
+#include "t.h"
+
+#define LIMIT 4
+
+static char dir[32];
+static const struct rw_port_ops *real_ops;
+static struct rw_port_ops limited_ops;
+static uint16_t got_sport[64];
+static unsigned ngot;
+
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Ethernet + IPv4 + UDP (checksum 0: none), 60 bytes. */
+static size_t udp(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint16_t c;
+
+	memset(f, 0, 60);
+	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
+	ip[0] = 0x45;
+	ip[3] = 20 + 8 + 4;
+	ip[8] = 64;
+	ip[9] = 17;
+	src = htonl(src);
+	dst = htonl(dst);
+	memcpy(ip + 12, &src, 4);
+	memcpy(ip + 16, &dst, 4);
+	c = htons(csum(ip, 20));
+	memcpy(ip + 10, &c, 2);
+	l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
+	l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
+	l4[5] = 12;
+	return 60;
+}
+
+static void dump(pcap_dumper_t *d, long usec, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	uint8_t f[60];
+	struct pcap_pkthdr ph = {.ts = {.tv_sec = 1, .tv_usec = usec}};
+
+	ph.caplen = ph.len = (unsigned)udp(f, src, sport, dst, dport);
+	pcap_dump((u_char *)d, &ph, f);
+}
+
+static void write_caps(void)
+{
+	static const char order[] = "NENNENNENNEN";
+	pcap_t *h = pcap_open_dead(DLT_EN10MB, 65535);
+	char path[64];
+	pcap_dumper_t *d;
+	uint16_t next = 2000;
+
+	snprintf(path, sizeof(path), "%s/a.pcap", dir);
+	if (!(d = pcap_dump_open(h, path)))
+		abort();
+	dump(d, 1, 0x0a000001, 1000, 0x0a000002, 53);
+	for (int i = 0; order[i]; i++)
+		dump(d, 3, 0x0a000001, order[i] == 'E' ? 1000 : next++, 0x0a000002, 53);
+	pcap_dump_close(d);
+	snprintf(path, sizeof(path), "%s/b.pcap", dir);
+	if (!(d = pcap_dump_open(h, path)))
+		abort();
+	dump(d, 2, 0x0a000002, 53, 0x0a000001, 1000);
+	pcap_dump_close(d);
+	pcap_close(h);
+}
+
+/* Port b's transmit: the first LIMIT frames of each call, recorded. */
+static unsigned limited_tx(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n)
+{
+	unsigned k = n < LIMIT ? n : LIMIT;
+
+	for (unsigned i = 0; i < k && ngot < 64; i++)
+		got_sport[ngot++] = (uint16_t)(f[i].data[34] << 8 | f[i].data[35]);
+	return real_ops->tx_burst(p, q, f, k);
+}
+
+static struct rw_engine *start(const char *rules)
+{
+	char text[2048], name[64], err[512] = "";
+	struct rw_engine *e = calloc(1, sizeof(*e));
+	struct rw_diag d = {.out = stderr};
+	struct rw_config cfg;
+
+	snprintf(dir, sizeof(dir), "/tmp/rwegress.XXXXXX");
+	if (!mkdtemp(dir))
+		abort();
+	write_caps();
+	snprintf(text, sizeof(text),
+		 "port a \"pcap:%s/a.pcap,out=%s/a.out\"\nport b \"pcap:%s/b.pcap,out=%s/b.out\"\n%s",
+		 dir, dir, dir, dir, rules);
+	snprintf(name, sizeof(name), "%s/fw.conf", dir);
+	if (rw_config_parse(name, text, NULL, 0, &cfg, &d))
+		abort();
+	if (rw_engine_init(e, &cfg, err, sizeof(err))) {
+		printf("# engine: %s\n", err);
+		abort();
+	}
+	real_ops = e->ports[1].ops;
+	limited_ops = *real_ops;
+	limited_ops.tx_burst = limited_tx;
+	e->ports[1].ops = &limited_ops;
+	ngot = 0;
+	return e;
+}
+
+static void stop(struct rw_engine *e)
+{
+	char cmd[64];
+
+	e->ports[1].ops = real_ops;
+	rw_engine_fini(e);
+	free(e);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		printf("# could not remove %s\n", dir);
+}
+
+static void run_all(struct rw_engine *e)
+{
+	for (int i = 0; i < 16 && rw_worker_poll(&e->workers[0]); i++)
+		;
+}
+
+TEST(established_packets_take_the_room_a_full_egress_has)
+{
+	struct rw_engine *e = start("pass proto udp keep state\n");
+	struct rw_worker_stats s;
+	unsigned est = 0;
+
+	run_all(e);
+	rw_engine_sum_stats(e, &s);
+	/* the first packet (alone in its burst) and then LIMIT of the 12 */
+	CHECK_EQ(ngot, 1u + LIMIT);
+	for (unsigned i = 1; i < ngot; i++)
+		est += got_sport[i] == 1000;
+	CHECK_EQ(est, (unsigned)LIMIT);
+	CHECK_EQ(s.drops[RW_DROP_TX_FULL], 12u - LIMIT);
+	CHECK_EQ(s.port[1].tx_pkts, 1u + LIMIT);
+	stop(e);
+}
+
+/* Without state nothing is established: arrival order, as before. */
+TEST(without_state_arrival_order_stands)
+{
+	struct rw_engine *e = start("pass proto udp no state\n");
+
+	run_all(e);
+	CHECK_EQ(ngot, 1u + LIMIT);
+	/* N E N N: the first four of the burst */
+	CHECK_EQ(got_sport[1], 2000);
+	CHECK_EQ(got_sport[2], 1000);
+	CHECK_EQ(got_sport[3], 2001);
+	CHECK_EQ(got_sport[4], 2002);
+	stop(e);
+}
