@@ -553,6 +553,37 @@ static unsigned afp_tx_mmsg(struct afp_queue *q, struct rw_frame *f, unsigned n)
 	return done;
 }
 
+/*
+ * Free TX ring slots from tx_head on: the kernel sends the ring in order,
+ * so the slots waiting for it are one run ending just before tx_head, and
+ * "slot head + k is still queued" is false up to the free count and true
+ * after it. A binary search reads about log2(ring) slot headers.
+ */
+static unsigned afp_tx_room(struct rw_port *p, unsigned qi, unsigned limit, unsigned *cap)
+{
+	struct afp_queue *q = &((struct afp_port *)p->priv)->q[qi];
+	const unsigned nslots = (q->cfg->frame_nr + 15) / 16 * 16;
+	unsigned lo = 0, hi = RW_MIN(limit, nslots);
+
+	*cap = nslots;
+	if (q->cfg->tx != AFP_TX_RING) {
+		*cap = 0; /* sendmmsg: the kernel's queue is not ours to see */
+		return limit;
+	}
+	while (lo < hi) { /* first busy k in [lo, hi), or hi */
+		unsigned mid = lo + (hi - lo) / 2;
+		const struct tpacket2_hdr *h = (const struct tpacket2_hdr *)
+			(q->tx_map + (size_t)((q->tx_head + mid) % nslots) * q->cfg->frame_size);
+
+		if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) &
+		    (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 static unsigned afp_tx_burst(struct rw_port *p, unsigned qi, struct rw_frame *f, unsigned n)
 {
 	struct afp_queue *q = &((struct afp_port *)p->priv)->q[qi];
@@ -612,6 +643,7 @@ const struct rw_port_ops rw_port_afpacket_ops = {
 	.tx_burst = afp_tx_burst,
 	.release = afp_release,
 	.flush = afp_flush,
+	.tx_room = afp_tx_room,
 	.eof = afp_eof,
 	.close = afp_close,
 	.kstats = afp_kstats,

@@ -83,6 +83,12 @@ struct rw_port_ops {
 	 * which the kernel allows concurrently, and serialises whatever it
 	 * accumulates itself (PACKET_STATISTICS resets on every read). */
 	void (*kstats)(const struct rw_port *p, struct rw_port_kstats *out);
+	/* Optional (NULL: unknown). How many frames tx_burst on queue q
+	 * would take right now, at most limit; *cap: the most it can ever
+	 * hold. The worker keeps part of a congested egress for established
+	 * connections with it (worker.c, finish_burst). Called on the
+	 * queue's own worker, like tx_burst. */
+	unsigned (*tx_room)(struct rw_port *p, unsigned q, unsigned limit, unsigned *cap);
 };
 
 struct rw_port {

@@ -431,6 +431,43 @@ static bool hash_seen(const uint64_t *hs, unsigned n, uint64_t h)
 	return false;
 }
 
+/* The share of an egress ring that only established connections' packets
+ * may fill: 1/RW_TX_RESERVE_DIV of it. */
+#define RW_TX_RESERVE_DIV 4
+
+/*
+ * How many of the ns second-class frames (new connections and the like)
+ * the egress may take: what its ring has free beyond the nf first-class
+ * frames of this burst and a reserve kept for established traffic. The
+ * rest are dropped here as tx-full, as the ring would have dropped them a
+ * little later, but without having taken room an established connection's
+ * next packet needs. Under a SYN flood toward a saturated server the ring
+ * stays full; without the reserve the flood's SYNs took every slot that
+ * freed up and the transfers' segments were refused with them.
+ */
+static unsigned admit_second(struct rw_worker *w, struct rw_port *out, unsigned oq, struct rw_port *in,
+			     unsigned q, unsigned nf, struct rw_frame *second, unsigned ns,
+			     uint64_t *fwd_bytes)
+{
+	unsigned cap = 0, room = out->ops->tx_room(out, oq, UINT32_MAX, &cap), reserve, k;
+	struct rw_port_stats *pin = &w->st.port[in->index];
+
+	if (!cap)
+		return ns;
+	reserve = cap / RW_TX_RESERVE_DIV + nf;
+	k = room > reserve ? RW_MIN(room - reserve, ns) : 0;
+	if (k == ns)
+		return ns;
+	for (unsigned j = k; j < ns; j++) {
+		w->st.drops[RW_DROP_TX_FULL]++;
+		pin->drop_pkts++;
+		pin->drop_bytes += second[j].len;
+		*fwd_bytes -= second[j].len;
+	}
+	in->ops->release(in, q, second + k, ns - k);
+	return k;
+}
+
 /*
  * Stage 8: forward what passed to the other port, release the rest.
  *
@@ -482,6 +519,8 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		pin->drop_bytes += w->frames[i].len;
 		drop[nd++] = w->frames[i];
 	}
+	if (unlikely(ns) && out && out->ops->tx_room)
+		ns = admit_second(w, out, q % out->nqueues, in, q, nf, second, ns, &fwd_bytes);
 	memcpy(fwd + nf, second, ns * sizeof(*second));
 	nf += ns;
 	if (nf) {

@@ -77,7 +77,6 @@ NAPI=${SYNFLOOD_NAPI:-threaded}
 # BENCHMARKS.md has the figures). Protecting a server that cannot absorb a
 # flood is what "synproxy state" is for, so the throughput check at the
 # full rate is made on the synproxy run; the keep run checks the table.
-KEEP_FLOOD_NOTE="with keep state the flood reaches the victim, which saturates on this shared 2-core box; the synproxy run checks it"
 RULES=${SYNFLOOD_RULES:-keep synproxy}
 for r in $RULES; do
 	case $r in keep | synproxy) ;; *) echo "SYNFLOOD_RULES: keep and/or synproxy" >&2; exit 2 ;; esac
@@ -307,13 +306,11 @@ rw_flood() {
 	ctl --json stats >"$TMP/stats.json"
 	ctl stats | grep -E "^states|drop" | sed 's/^/#   /'
 	local F=ringwall_$RULE
-	if [ "$RULE" = keep ] && [ "$RATE" = flood ]; then
-		# reported, not checked: see KEEP_FLOOD_NOTE
-		at_least_80pct "$BEFORE" "$DURING" >"$TMP/out" 2>&1
-		echo "# $L: the transfer kept $(head -1 "$TMP/out") of its rate (not checked: $KEEP_FLOOD_NOTE)"
-	else
-		check "$L: established transfer kept >= 80% of its rate during the flood" at_least_80pct "$BEFORE" "$DURING"
-	fi
+	# With keep state the flood reaches the victim and saturates it (its
+	# stack shares this box's 2 cores); the worker's TX ring toward it stays
+	# full, and the quarter of it kept for established connections
+	# (worker.c, admit_second) is what carries the transfer through.
+	check "$L: established transfer kept >= 80% of its rate during the flood" at_least_80pct "$BEFORE" "$DURING"
 	if [ "$RULE" = keep ]; then
 		check "$L: the table filled to its limit ($MAXCUR of $LIMIT at most)" test "$MAXCUR" -ge $((LIMIT * 9 / 10))
 		check "$L: never above its limit" test "$MAXCUR" -le $LIMIT

@@ -24,6 +24,9 @@
 
 #define LIMIT 4
 
+static unsigned tx_limit = LIMIT;  /* frames limited_tx takes a call */
+static unsigned room_free, room_cap; /* what limited_room reports */
+
 static char dir[32];
 static const struct rw_port_ops *real_ops;
 static struct rw_port_ops limited_ops;
@@ -100,11 +103,20 @@ static void write_caps(void)
 /* Port b's transmit: the first LIMIT frames of each call, recorded. */
 static unsigned limited_tx(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n)
 {
-	unsigned k = n < LIMIT ? n : LIMIT;
+	unsigned k = n < tx_limit ? n : tx_limit;
 
 	for (unsigned i = 0; i < k && ngot < 64; i++)
 		got_sport[ngot++] = (uint16_t)(f[i].data[34] << 8 | f[i].data[35]);
 	return real_ops->tx_burst(p, q, f, k);
+}
+
+/* Port b's ring as the test says it is (room_free of room_cap). */
+static unsigned limited_room(struct rw_port *p, unsigned q, unsigned limit, unsigned *cap)
+{
+	(void)p;
+	(void)q;
+	*cap = room_cap;
+	return room_free < limit ? room_free : limit;
 }
 
 static struct rw_engine *start(const char *rules)
@@ -131,6 +143,8 @@ static struct rw_engine *start(const char *rules)
 	real_ops = e->ports[1].ops;
 	limited_ops = *real_ops;
 	limited_ops.tx_burst = limited_tx;
+	limited_ops.tx_room = NULL;
+	tx_limit = LIMIT;
 	e->ports[1].ops = &limited_ops;
 	ngot = 0;
 	return e;
@@ -184,5 +198,56 @@ TEST(without_state_arrival_order_stands)
 	CHECK_EQ(got_sport[2], 1000);
 	CHECK_EQ(got_sport[3], 2001);
 	CHECK_EQ(got_sport[4], 2002);
+	stop(e);
+}
+
+/*
+ * A ring that reports its room: new connections' packets may take only
+ * what is free beyond this burst's established packets and a quarter of
+ * the ring (worker.c, admit_second). Ring of 8 with 9 free: 4 established
+ * + 2 reserved leave 3 for the 8 new flows; the 5 others are dropped
+ * before the ring is asked.
+ */
+TEST(new_connections_leave_a_quarter_of_the_ring)
+{
+	struct rw_engine *e = start("pass proto udp keep state\n");
+	struct rw_worker_stats s;
+	unsigned est = 0, fresh = 0;
+
+	limited_ops.tx_room = limited_room;
+	room_cap = 8;
+	room_free = 9;
+	tx_limit = 64;
+	run_all(e);
+	rw_engine_sum_stats(e, &s);
+	CHECK_EQ(ngot, 1u + 4 + 3);
+	for (unsigned i = 1; i < ngot; i++) {
+		est += got_sport[i] == 1000;
+		fresh += got_sport[i] >= 2000;
+	}
+	CHECK_EQ(est, 4u);
+	CHECK_EQ(fresh, 3u);
+	/* in arrival order among themselves */
+	CHECK_EQ(got_sport[5], 2000);
+	CHECK_EQ(got_sport[7], 2002);
+	CHECK_EQ(s.drops[RW_DROP_TX_FULL], 5u);
+	CHECK_EQ(s.port[1].tx_pkts, 8u);
+	stop(e);
+}
+
+/* A ring with room to spare takes everything, in the usual order. */
+TEST(a_ring_with_room_takes_the_whole_burst)
+{
+	struct rw_engine *e = start("pass proto udp keep state\n");
+	struct rw_worker_stats s;
+
+	limited_ops.tx_room = limited_room;
+	room_cap = 1024;
+	room_free = 1024;
+	tx_limit = 64;
+	run_all(e);
+	rw_engine_sum_stats(e, &s);
+	CHECK_EQ(ngot, 13u);
+	CHECK_EQ(s.drops[RW_DROP_TX_FULL], 0u);
 	stop(e);
 }
