@@ -521,6 +521,16 @@ static unsigned xp_tx_burst(struct rw_port *p, unsigned qi, struct rw_frame *f, 
 	return done;
 }
 
+/* Free TX ring entries (after reaping completions), as port.h asks. */
+static unsigned xp_tx_room(struct rw_port *p, unsigned qi, unsigned limit, unsigned *cap)
+{
+	struct xp_queue *q = &((struct xp_port *)p->priv)->q[qi];
+
+	xp_complete(q);
+	*cap = q->tx.size;
+	return RW_MIN(xsk_prod_nb_free(&q->tx, RW_MIN(limit, q->tx.size)), limit);
+}
+
 static void xp_release(struct rw_port *p, unsigned qi, struct rw_frame *f, unsigned n)
 {
 	struct xp_queue *q = &((struct xp_port *)p->priv)->q[qi];
@@ -579,6 +589,7 @@ const struct rw_port_ops rw_port_afxdp_ops = {
 	.tx_burst = xp_tx_burst,
 	.release = xp_release,
 	.flush = xp_flush,
+	.tx_room = xp_tx_room,
 	.eof = xp_eof,
 	.close = xp_close,
 	.kstats = xp_kstats,
