@@ -79,6 +79,19 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
+# What this machine's memory allows a connection table (bench/memprobe.c:
+# TLB reach, batched against streamed two-level lookups); prints, writes
+# nothing.
+.PHONY: bench-mem
+bench-mem: $(BUILD)/bench/memprobe
+	$(BUILD)/bench/memprobe
+
+# Built with everything else, so that it keeps compiling.
+all: $(BUILD)/bench/memprobe
+$(BUILD)/bench/memprobe: bench/memprobe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 # The classifier against DPDK's rte_acl (issue 5); writes BENCHMARKS.md.
 .PHONY: bench-classify
 bench-classify: deps

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What this machine's memory allows a connection table, without ringwall:
+ * the floor under `ringwall bench` at 10 M connections (docs/conntrack.md,
+ * "Making it fast"). Three probes, each printing ns per access:
+ *
+ *   reach   one read per 4 KiB page, random pages, over a region of
+ *           N MiB (the lines touched fit the L2 at 64 MiB): with THP,
+ *           hugetlbfs 2 MiB and 1 GiB pages. Equal costs mean the TLB's
+ *           reach is set by the hypervisor's page size, not ours.
+ *   lookup  a two-level lookup like the table's: an 8-bit tag byte in a
+ *           dense index of S slots, then the slot's 64-byte entry (read
+ *           and written), for S = 1125 and 11,250,000 (1,000 and 10 M
+ *           connections at 9/8), with W rounds of dependent work a
+ *           lookup; "batch" prefetches 32 tags, then reads them and
+ *           prefetches 32 entries, then uses them (the worker's stages);
+ *           "stream" does the three steps for lookups i + 2D, i + D and i
+ *           in one loop.
+ *
+ *   cc -O2 -o build/memprobe bench/memprobe.c && build/memprobe
+ *
+ * hugetlbfs probes need pages reserved (/proc/sys/vm/nr_hugepages, and
+ * /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages); they are
+ * skipped with a note when the mapping fails.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+
+#define NACC (1u << 23)
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t rng_state = 0x853c49e6748fea9bull;
+
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+/* kind 0: anonymous memory advised for THP; 21: hugetlbfs 2 MiB; 30: 1 GiB */
+static uint8_t *region(size_t len, int kind, size_t *maplen)
+{
+	size_t huge = (size_t)1 << (kind ? kind : 21);
+	uint8_t *p;
+
+	*maplen = (len + huge - 1) / huge * huge;
+	if (kind) {
+		p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | (kind << MAP_HUGE_SHIFT), -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else {
+		p = mmap(NULL, *maplen + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		p = (uint8_t *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+		madvise(p, *maplen, MADV_HUGEPAGE);
+	}
+	memset(p, 1, len);
+	return p;
+}
+
+static void probe_reach(size_t mb, int kind)
+{
+	static const char *const names[] = {[0] = "THP", [21] = "hugetlb 2M", [30] = "hugetlb 1G"};
+	size_t len = mb << 20, pages = len / 4096, maplen;
+	uint8_t *a = region(len, kind, &maplen);
+	uint32_t *idx;
+	uint64_t s = 0, t0;
+
+	if (!a) {
+		printf("reach  %4zu MiB %-10s: not mapped (no pages reserved)\n", mb, names[kind]);
+		return;
+	}
+	idx = malloc(NACC * sizeof(*idx));
+	if (!idx)
+		exit(1);
+	for (uint32_t i = 0; i < NACC; i++)
+		idx[i] = rnd() % (uint32_t)pages;
+	t0 = now_ns();
+	for (uint32_t i = 0; i < NACC; i++) /* a different line of each page: no set conflicts */
+		s += a[(size_t)idx[i] * 4096 + (idx[i] % 64) * 64];
+	printf("reach  %4zu MiB %-10s: %5.2f ns/access (%zu pages)%s\n", mb, names[kind],
+	       (double)(now_ns() - t0) / NACC, pages, s == 42 ? " " : "");
+	free(idx);
+	munmap(a, maplen);
+}
+
+static uint64_t work(uint64_t x, unsigned w)
+{
+	for (unsigned k = 0; k < w; k++) {
+		x ^= x >> 7;
+		x *= 0x9e3779b97f4a7c15ull;
+	}
+	return x;
+}
+
+static void probe_lookup(size_t slots, unsigned w, int stream, unsigned d)
+{
+	size_t tl, el;
+	uint8_t *tags = region(slots, 0, &tl), *ent = region(slots * 64, 0, &el);
+	uint32_t *idx = malloc(NACC * sizeof(*idx));
+	uint8_t *tg = malloc(NACC);
+	uint64_t s = 0, t0;
+
+	if (!tags || !ent || !idx || !tg)
+		exit(1);
+	for (uint32_t i = 0; i < NACC; i++)
+		idx[i] = rnd() % (uint32_t)slots;
+	t0 = now_ns();
+	if (!stream) {
+		for (uint32_t i = 0; i + 32 <= NACC; i += 32) {
+			for (unsigned j = 0; j < 32; j++)
+				__builtin_prefetch(tags + idx[i + j]);
+			for (unsigned j = 0; j < 32; j++) {
+				tg[i + j] = tags[idx[i + j]];
+				__builtin_prefetch(ent + (size_t)idx[i + j] * 64, 1);
+			}
+			for (unsigned j = 0; j < 32; j++) {
+				uint64_t *e = (uint64_t *)(ent + (size_t)idx[i + j] * 64);
+
+				e[0]++;
+				s += work(e[1] + tg[i + j], w);
+			}
+		}
+	} else {
+		for (uint32_t i = 0; i + 2 * d < NACC; i++) {
+			uint64_t *e = (uint64_t *)(ent + (size_t)idx[i] * 64);
+
+			__builtin_prefetch(tags + idx[i + 2 * d]);
+			tg[i + d] = tags[idx[i + d]];
+			__builtin_prefetch(ent + (size_t)idx[i + d] * 64, 1);
+			e[0]++;
+			s += work(e[1] + tg[i], w);
+		}
+	}
+	printf("lookup %9zu slots work %2u %-6s", slots, w, stream ? "stream" : "batch");
+	if (stream)
+		printf(" d=%-3u", d);
+	else
+		printf("      ");
+	printf(": %5.1f ns/lookup%s\n", (double)(now_ns() - t0) / NACC, s == 42 ? " " : "");
+	free(idx);
+	free(tg);
+	munmap(tags, tl);
+	munmap(ent, el);
+}
+
+int main(void)
+{
+	probe_reach(8, 0);
+	probe_reach(64, 0);
+	probe_reach(64, 21);
+	probe_reach(64, 30);
+	for (unsigned w = 0; w <= 10; w += 10) {
+		probe_lookup(1125, w, 0, 0);
+		probe_lookup(11250000, w, 0, 0);
+		probe_lookup(11250000, w, 1, 8);
+		probe_lookup(11250000, w, 1, 32);
+	}
+	return 0;
+}
