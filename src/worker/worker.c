@@ -471,10 +471,11 @@ static unsigned admit_second(struct rw_worker *w, struct rw_port *out, unsigned 
 /*
  * Stage 8: forward what passed to the other port, release the rest.
  *
- * Packets of connections established both ways go first in the transmit
- * burst, then the rest (new connections, embryonic ones, stateless passes)
- * in arrival order: when the egress ring has less room than the burst (a
- * SYN flood queued in front of a saturated server), what it refuses is new
+ * Packets of connections established both ways (and ARP, and ICMP errors
+ * about tracked connections) go first in the transmit burst, then the rest
+ * (new connections, embryonic ones, stateless passes) in arrival order:
+ * when the egress ring has less room than the burst (a SYN flood queued
+ * in front of a saturated server), what it refuses is new
  * connections' packets, not established traffic. Order across connections
  * changes, never within one: a connection's packet goes first only if no
  * earlier packet of the same connection in this burst went second (the
@@ -505,7 +506,11 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 			const struct rw_pkt *p = &w->pkts[i];
 
 			fwd_bytes += w->frames[i].len;
-			if (likely(p->ct_solid) && (likely(!nsh) || !hash_seen(second_hash, nsh, p->hash))) {
+			/* ARP and the ICMP errors state let through (they quote a
+			 * tracked connection: PMTU discovery) are what keeps the
+			 * established ones working: first class too */
+			if ((likely(p->ct_solid) && (likely(!nsh) || !hash_seen(second_hash, nsh, p->hash))) ||
+			    unlikely(p->flags & (RW_PKT_ARP | RW_PKT_ICMP_ERR))) {
 				fwd[nf++] = w->frames[i];
 			} else {
 				second[ns++] = w->frames[i];
