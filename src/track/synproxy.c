@@ -388,6 +388,13 @@ int rw_synproxy_track(struct rw_state *s, struct rw_ctable *t, uint32_t slot, st
 	}
 	if (r != RW_TRACK_PASS)
 		return r;
+	/* an FTP control connection (marked at the cookie ACK, as keep state
+	 * marks at the SYN): the helper reads what the client side carries,
+	 * so the server's bytes in the client's numbering (already moved
+	 * above), never in a mix of both (docs/alg.md) */
+	if (unlikely(c->flags & RW_CF_ALG))
+		rw_alg_inspect(s->alg, c, slot, p->af == RW_AF_INET6, d, p, now,
+			       s->ctx.to_ms[RW_TO_FTP_EXPECT] * 1000000u);
 	/* pkts[1] holds the offset: both directions count in pkts[0] */
 	c->pkts[0]++;
 	*rule = c->rule;

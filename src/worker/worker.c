@@ -241,6 +241,8 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 		}
 		if (unlikely(r->synproxy)) {
 			verdict[i] = rw_worker_synproxy(w, i, as_ack[j], rule_ref(rs, (uint32_t)match[j]), now);
+			if (as_ack[j] && verdict[i] == RW_VERDICT_CONSUMED) /* state made: docs/alg.md */
+				mark_control(w, rs, &w->pkts[i], now);
 			continue;
 		}
 		verdict[i] = r->keep_state

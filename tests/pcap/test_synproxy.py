@@ -295,3 +295,202 @@ def test_icmp_errors_about_proxied_connection(tmp_path, af):
     seq, ok = quoted(errs_out[0])
     assert seq == CISN + 1 and ok
     assert r.drops()['icmp-err-nostate'] == 3, r.where()
+
+
+# ---------------------------------------------------------------------------
+# The FTP helper on a proxied control connection (docs/alg.md): the client
+# outside, the FTP server inside, and nothing but the control port allowed.
+
+FTP_POLICY = """
+port inside  $inside_spec
+port outside $outside_spec
+set limit states 10000
+set default block
+set ftp-ports %s
+pass in on outside proto tcp to port 21 synproxy state
+"""
+THIRD = {4: '203.0.113.9', 6: '2001:db8:7::9'}
+
+
+def pkt(af, src, dst, sport, dport, flags, seq, ack, payload=b'', win=CWIN, opts=None):
+    ip = IP(src=src, dst=dst) if af == 4 else IPv6(src=src, dst=dst)
+    p = ip / TCP(sport=sport, dport=dport, flags=flags, seq=seq % 2**32, ack=ack % 2**32,
+                 window=win, options=opts or [])
+    return p / Raw(payload) if payload else p
+
+
+class Ftp:
+    """The control connection 40000 -> 21 through the proxy: tracks both
+    sides' next seq, the server's in its own numbering (inside) and as the
+    client sees it (outside: cookie + 1 on)."""
+
+    def __init__(self, af, cookie):
+        self.af, self.cookie = af, cookie
+        self.c, self.s = CISN + 1, SISN + 1   # next seq of client, of server (own numbering)
+        self.ev, self.t = [], 1.0
+
+    def add(self, side, frame):
+        self.t += 0.05
+        self.ev.append((round(self.t, 3), side, frame))
+        return frame
+
+    def client(self, flags, data=b''):
+        cview = self.s - SISN + self.cookie   # the server's next seq as the client knows it
+        f = self.add('outside', gen.frame('outside', pkt(
+            self.af, CLIENT[self.af], SERVER[self.af], 40000, 21, flags, self.c, cview, data)))
+        self.c += len(data)
+        return f
+
+    def server(self, data):
+        f = self.add('inside', gen.frame('inside', pkt(
+            self.af, SERVER[self.af], CLIENT[self.af], 21, 40000, 'PA', self.s, self.c, data,
+            win=SWIN)))
+        self.s += len(data)
+        return f
+
+    def handshake(self):
+        syn = pkt(self.af, CLIENT[self.af], SERVER[self.af], 40000, 21, 'S', CISN, 0,
+                  opts=SYN_OPTS)
+        self.ev.append((1.0, 'outside', gen.frame('outside', syn)))
+        self.client('A')
+        self.add('inside', gen.frame('inside', pkt(
+            self.af, SERVER[self.af], CLIENT[self.af], 21, 40000, 'SA', SISN, CISN + 1,
+            win=SWIN, opts=[('MSS', 1400)])))
+        self.server(b'220 ringwall test\r\n')
+        self.client('A')
+
+
+def ftp_replay(tmp_path, name, events, ports='21'):
+    d = os.path.join(str(tmp_path), name)
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, 'ftp.conf')
+    with open(conf, 'w') as f:
+        f.write(FTP_POLICY % ports)
+    for side in ('inside', 'outside'):
+        gen.write_pcap(os.path.join(d, 'in-%s.pcap' % side),
+                       [(divmod(gen.T0 + int(t * 10**6), 10**6), fr)
+                        for t, sd, fr in events if sd == side])
+    r = run_ringwall(conf, d)
+    assert r.rc == 0, r.where()
+    return r
+
+
+def ftp_cookie(tmp_path, af):
+    syn = pkt(af, CLIENT[af], SERVER[af], 40000, 21, 'S', CISN, 0, opts=SYN_OPTS)
+    r = ftp_replay(tmp_path, 'syn', [(1.0, 'outside', gen.frame('outside', syn))])
+    assert len(r.fwd['outside']) == 1 and r.fwd['inside'] == [], r.where()
+    return tcp_of(r.fwd['outside'][0])[1].seq
+
+
+def alg_line(r):
+    m = re.search(r'^alg (.*)$', r.stdout + r.stderr, re.M)
+    assert m, r.where()
+    w = m.group(1).split()
+    return {w[k]: int(w[k + 1]) for k in range(len(w) - 1)
+            if w[k + 1].isdigit() and not w[k].isdigit()}
+
+
+def active_session(tmp_path, af, announce, name, ports='21'):
+    """PORT (IPv4) / EPRT (IPv6) from the client naming host announce, then
+    the server's data connection from port 20 to it, under default block."""
+    f = Ftp(af, ftp_cookie(tmp_path, af))
+    f.handshake()
+    if af == 4:
+        line = 'PORT %s,195,80\r\n' % announce.replace('.', ',')
+    else:
+        line = 'EPRT |2|%s|50000|\r\n' % announce
+    f.client('PA', line.encode())
+    f.server(b'200 PORT command successful\r\n')
+    data = [
+        f.add('inside', gen.frame('inside', pkt(af, SERVER[af], announce, 20, 50000, 'S',
+                                                5000, 0, win=SWIN))),
+        f.add('outside', gen.frame('outside', pkt(af, announce, SERVER[af], 50000, 20, 'SA',
+                                                  9000, 5001))),
+        f.add('inside', gen.frame('inside', pkt(af, SERVER[af], announce, 20, 50000, 'PA',
+                                                5001, 9001, b'file contents\n', win=SWIN))),
+    ]
+    return f, data, ftp_replay(tmp_path, name, f.ev, ports)
+
+
+def passive_session(tmp_path, af, name, ports='21'):
+    """PASV/227 (IPv4) or EPSV/229 (IPv6), the server's reply split across
+    two segments (reassembled by seq: the server's numbering must not jump
+    between them), then the client's data connection to the announced port."""
+    f = Ftp(af, ftp_cookie(tmp_path, af))
+    f.handshake()
+    if af == 4:
+        f.client('PA', b'PASV\r\n')
+        reply = b'227 Entering Passive Mode (192,0,2,80,117,48).\r\n'
+    else:
+        f.client('PA', b'EPSV\r\n')
+        reply = b'229 Entering Extended Passive Mode (|||30000|)\r\n'
+    f.server(reply[:12])
+    f.server(reply[12:])
+    f.client('A')
+    data = [
+        f.add('outside', gen.frame('outside', pkt(af, CLIENT[af], SERVER[af], 40100, 30000,
+                                                  'S', 9000, 0))),
+        f.add('inside', gen.frame('inside', pkt(af, SERVER[af], CLIENT[af], 30000, 40100,
+                                                'SA', 5000, 9001, win=SWIN))),
+        f.add('outside', gen.frame('outside', pkt(af, CLIENT[af], SERVER[af], 40100, 30000,
+                                                  'A', 9001, 5001))),
+    ]
+    return f, data, ftp_replay(tmp_path, name, f.ev, ports)
+
+
+def forwarded(r):
+    return set(r.fwd['inside'] or []) | set(r.fwd['outside'] or [])
+
+
+def control_reached_client(f, r):
+    """The server's control bytes reach the client at cookie + 1 on, in
+    order, with right checksums: the proxy still translates."""
+    got = [tcp_of(x)[1] for x in r.fwd['outside'] if tcp_of(x)[1].sport == 21]
+    data = [t for t in got if bytes(t.payload)]
+    want = f.cookie + 1
+    for t in data:
+        assert t.seq == want % 2**32, [x.summary() for x in got]
+        want += len(bytes(t.payload))
+    assert all(csum_ok(x) for x in r.fwd['outside']), r.where()
+    return len(data)
+
+
+@pytest.mark.parametrize('af', [4, 6])
+def test_ftp_active_through_proxy(tmp_path, af):
+    f, data, r = active_session(tmp_path, af, CLIENT[af], 'on')
+    fwd = forwarded(r)
+    missing = [Ether(d).summary() for d in data if d not in fwd]
+    assert not missing, 'data blocked: %s\n%s' % (missing, r.where())
+    a = alg_line(r)
+    assert a['created'] == 1 and a['used'] == 1 and a['bounce'] == 0 and a['gaps'] == 0, r.where()
+    assert control_reached_client(f, r) == 2
+    assert synproxy_line(r)['completed'] == 1
+    # the same without the helper on port 21: the data connection is blocked
+    _, data, r = active_session(tmp_path, af, CLIENT[af], 'off', ports='none')
+    assert not any(d in forwarded(r) for d in data), r.where()
+    assert r.drops()['default-block'] == len(data), r.where()
+    assert synproxy_line(r)['completed'] == 1
+
+
+@pytest.mark.parametrize('af', [4, 6])
+def test_ftp_passive_through_proxy(tmp_path, af):
+    f, data, r = passive_session(tmp_path, af, 'on')
+    fwd = forwarded(r)
+    missing = [Ether(d).summary() for d in data if d not in fwd]
+    assert not missing, 'data blocked: %s\n%s' % (missing, r.where())
+    a = alg_line(r)
+    assert a['created'] == 1 and a['used'] == 1 and a['gaps'] == 0, r.where()
+    assert control_reached_client(f, r) == 3
+    _, data, r = passive_session(tmp_path, af, 'off', ports='none')
+    assert not any(d in forwarded(r) for d in data), r.where()
+    assert r.drops()['default-block'] == len(data), r.where()
+
+
+@pytest.mark.parametrize('af', [4, 6])
+def test_ftp_bounce_through_proxy_refused(tmp_path, af):
+    """A PORT/EPRT naming a third host: the bounce check holds on a proxied
+    control connection, the server's connection to that host is blocked."""
+    _, data, r = active_session(tmp_path, af, THIRD[af], 'bounce')
+    assert not any(d in forwarded(r) for d in data), r.where()
+    a = alg_line(r)
+    assert a['bounce'] == 1 and a['created'] == 0, r.where()

@@ -5,7 +5,8 @@
  * agrees with a full recomputation; a whole handshake through a state
  * shard: SYN answered without state, forged and valid ACKs, the server's
  * SYN|ACK answered and rewritten, data translated both ways, a new SYN
- * after the close, IPv4 and IPv6.
+ * after the close, IPv4 and IPv6; the FTP helper on a proxied control
+ * connection.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -517,4 +518,90 @@ TEST(icmp_error_quoting_proxy_synack_is_dropped)
 	CHECK_EQ(reason, RW_DROP_ICMP_ERR_NOSTATE);
 	rw_state_destroy(s);
 	free(sp);
+}
+
+/* ---- the FTP helper on a proxied control connection ----------------------- */
+
+/*
+ * A spliced connection marked as an FTP control connection (the worker
+ * marks it at the cookie ACK): the server's 227, split over two segments,
+ * is reassembled with its seqs in one numbering (no gap from the proxy's
+ * offset) and expects the client's data connection; a PORT naming the
+ * client does the same the other way, one naming a third host is refused.
+ */
+static void ftp_spliced(uint8_t af)
+{
+	struct rw_synproxy *sp = malloc(sizeof(*sp));
+	struct ends e = ends_of(af);
+	uint32_t cookie, rule = 0, ref = 0, s_nxt = SISN + 1, c_nxt = CISN + 1;
+	struct rw_state *s = spliced(sp, &e, SEC, &cookie);
+	struct rw_alg *a = rw_state_alg(s);
+	const char *banner = "220 ready\r\n";
+	const char *pasv = af == RW_AF_INET ? "227 Entering Passive Mode (192,0,2,80,117,48).\r\n"
+					    : "229 Entering Extended Passive Mode (|||30000|)\r\n";
+	char half[2][64] = {{0}};
+	struct rw_pkt p;
+	uint8_t buf[256];
+	unsigned reason = 0;
+
+	make(buf, &e, true, RW_TH_ACK, c_nxt, cookie + 1, 29200, NULL, &p);
+	CHECK_EQ(rw_state_mark_alg(s, &p, RW_ALG_FTP, SEC), 0);
+	make(buf, &e, false, RW_TH_ACK | RW_TH_PUSH, s_nxt, c_nxt, 28960, banner, &p);
+	CHECK_EQ(rw_state_track(s, &p, SEC, &rule, &reason), RW_TRACK_PASS);
+	CHECK_EQ(p.tcp_seq, cookie + 1); /* what the helper read: the client's numbering */
+	s_nxt += (uint32_t)strlen(banner);
+	memcpy(half[0], pasv, 10);
+	strcpy(half[1], pasv + 10);
+	for (unsigned i = 0; i < 2; i++) {
+		make(buf, &e, false, RW_TH_ACK | RW_TH_PUSH, s_nxt, c_nxt, 28960, half[i], &p);
+		CHECK_EQ(rw_state_track(s, &p, SEC, &rule, &reason), RW_TRACK_PASS);
+		s_nxt += (uint32_t)strlen(half[i]);
+	}
+	CHECK_EQ(a->st.gaps, 0);
+	CHECK_EQ(a->st.lines, 2);
+	CHECK_EQ(a->st.exp_created, 1);
+	/* the client's data connection to the announced port is expected */
+	{
+		struct rw_pkt d = p;
+
+		memcpy(d.saddr, e.c, 16);
+		memcpy(d.daddr, e.s, 16);
+		d.sport = 40100;
+		d.dport = 30000;
+		d.tcp_flags = RW_TH_SYN;
+		CHECK(rw_alg_match(a, &d, SEC, &ref));
+		CHECK_EQ(ref, 7);
+	}
+	/* the client announces itself (accepted), then a third host (bounce) */
+	{
+		char port[2][80];
+
+		if (af == RW_AF_INET) {
+			strcpy(port[0], "PORT 198,51,100,7,195,80\r\n");
+			strcpy(port[1], "PORT 198,51,100,9,195,80\r\n");
+		} else {
+			strcpy(port[0], "EPRT |2|2001::7|50000|\r\n");
+			strcpy(port[1], "EPRT |2|2001::9|50000|\r\n");
+		}
+		for (unsigned i = 0; i < 2; i++) {
+			make(buf, &e, true, RW_TH_ACK | RW_TH_PUSH, c_nxt,
+			     s_nxt - SISN + cookie, 29200, port[i], &p);
+			CHECK_EQ(rw_state_track(s, &p, SEC, &rule, &reason), RW_TRACK_PASS);
+			c_nxt += (uint32_t)strlen(port[i]);
+		}
+	}
+	CHECK_EQ(a->st.exp_created, 2);
+	CHECK_EQ(a->st.bounce, 1);
+	rw_state_destroy(s);
+	free(sp);
+}
+
+TEST(ftp_helper_on_proxied_connection_ipv4)
+{
+	ftp_spliced(RW_AF_INET);
+}
+
+TEST(ftp_helper_on_proxied_connection_ipv6)
+{
+	ftp_spliced(RW_AF_INET6);
 }
