@@ -128,7 +128,7 @@ start_vsftpd() {
 	return 1
 }
 
-write_conf() { # write_conf FTP-PORTS
+write_conf() { # write_conf FTP-PORTS [STATE-OPTION of the port-21 rule]
 	cat >"$TMP/fw.conf.new" <<-EOF
 	port client "$BACKEND:rwftpc1"
 	port server "$BACKEND:rwftps1"
@@ -136,7 +136,7 @@ write_conf() { # write_conf FTP-PORTS
 	set default block log
 	set logfile "$TMP/blocked.pcap"
 	set ftp-ports $1
-	pass in on client proto tcp to port 21
+	pass in on client proto tcp to port 21 ${2:-}
 	pass in on client inet proto icmp icmp-type echoreq
 	EOF
 	chmod 644 "$TMP/fw.conf.new" && mv "$TMP/fw.conf.new" "$TMP/fw.conf"
@@ -304,6 +304,20 @@ check "helper off: the blocked data SYNs are counted as default-block" grew "$b0
 write_conf 21
 check "reload with set ftp-ports 21" ctl reload
 check "helper on again: IPv4 passive download" ftp_get again "ftp://$S/blob"
+
+# The control connection through the SYN proxy (docs/synproxy.md): the
+# proxy completes the client's handshake, then opens the server side; the
+# helper reads the spliced connection, its expectations cross workers as
+# before.
+write_conf 21 "synproxy state"
+check "reload with port 21 under synproxy state" ctl reload
+ctl flush >/dev/null
+check "synproxy: IPv4 passive (PASV, 227) download" ftp_get sp-pasv "ftp://$S/blob" --disable-epsv
+check "synproxy: IPv4 active (PORT) download" ftp_get sp-port "ftp://$S/blob" --ftp-port $C --disable-eprt
+check "synproxy: IPv6 passive (EPSV) download" ftp_get sp-epsv6 "ftp://[$S6]/blob" -g
+check "synproxy: IPv6 active (EPRT) download" ftp_get sp-eprt6 "ftp://[$S6]/blob" -g --ftp-port "$C6"
+check "synproxy: the control connections were spliced by the proxy" \
+	bash -c "'$CTL' -s '$SOCK' states | grep -q ' proxy'"
 
 ctl stats | sed 's/^/#   /'
 check "SIGTERM stops ringwall with status 0" rw_daemon_stop
