@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../track/synproxy.h"
 
 #define U(x) ((unsigned long long)(x))
 
@@ -73,6 +74,25 @@ static void state_metrics(const struct rw_state_stats *ss, struct rw_buf *b)
 	rw_buf_printf(b, "ringwall_state_events_total{event=\"refused\"} %llu\n", U(ss->refused));
 }
 
+static void synproxy_metrics(const struct rw_engine *e, struct rw_buf *b)
+{
+	struct rw_synproxy_stats t;
+
+	rw_engine_synproxy_stats(e, &t);
+	head(b, "ringwall_synproxy_events_total", "counter",
+	     "SYN proxy events (docs/synproxy.md): SYN|ACKs sent with a cookie, cookies that held or not, halves spliced.");
+	rw_buf_printf(b, "ringwall_synproxy_events_total{event=\"synack\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"cookie_ok\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"completed\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"refused\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"cookie_bad\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"cookie_expired\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"syn_resent\"} %llu\n"
+		      "ringwall_synproxy_events_total{event=\"no_room\"} %llu\n",
+		      U(t.synacks), U(t.cookies_ok), U(t.completed), U(t.refused), U(t.cookies_bad),
+		      U(t.cookies_expired), U(t.syn_resent), U(t.no_room));
+}
+
 static void rule_metrics(const struct rw_ruleset *rs, struct rw_buf *b)
 {
 	rw_buf_printf(b, "# HELP ringwall_ruleset_generation Generation of the rule set in use.\n"
@@ -117,6 +137,7 @@ int rw_ctl_cmd_metrics(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_b
 		rw_buf_printf(out, "ringwall_worker_packets_total{worker=\"%u\"} %llu\n", i, U(n));
 	}
 	state_metrics(&ss, out);
+	synproxy_metrics(e, out);
 	head(out, "ringwall_reloads_total", "counter", "Rule reloads, by result.");
 	rw_buf_printf(out, "ringwall_reloads_total{result=\"ok\"} %u\n", atomic_load(&c->reloads));
 	rw_buf_printf(out, "ringwall_reloads_total{result=\"failed\"} %u\n",

@@ -212,5 +212,8 @@ unsigned rw_worker_synproxy(struct rw_worker *w, unsigned i, bool as_ack, uint32
 void rw_worker_synproxy_emit(struct rw_worker *w, struct rw_port *in, unsigned q);
 void rw_worker_synproxy_fini(struct rw_worker *w);
 void rw_engine_print_synproxy(const struct rw_engine *e, FILE *f);
+/* The workers' proxy counters summed; any thread (metrics). */
+struct rw_synproxy_stats;
+void rw_engine_synproxy_stats(const struct rw_engine *e, struct rw_synproxy_stats *t);
 
 #endif

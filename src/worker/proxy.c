@@ -42,12 +42,16 @@ static __attribute__((noinline, cold)) int sp_setup(struct rw_worker *w)
 {
 	struct rw_syncookie_key k;
 
-	w->sp = malloc(sizeof(*w->sp));
-	if (!w->sp)
+	struct rw_synproxy *sp = malloc(sizeof(*sp));
+
+	if (!sp)
 		return -ENOMEM;
 	cookie_key(w->eng, &k);
-	rw_synproxy_init(w->sp, &k);
-	rw_synproxy_attach(w->sp, w->state);
+	rw_synproxy_init(sp, &k);
+	rw_synproxy_attach(sp, w->state);
+	/* published whole: the control thread reads the counters through it
+	 * (rw_engine_synproxy_stats) */
+	__atomic_store_n(&w->sp, sp, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -89,24 +93,30 @@ void rw_worker_synproxy_fini(struct rw_worker *w)
 	w->sp = NULL;
 }
 
-void rw_engine_print_synproxy(const struct rw_engine *e, FILE *f)
+void rw_engine_synproxy_stats(const struct rw_engine *e, struct rw_synproxy_stats *t)
 {
-	struct rw_synproxy_stats t = {0};
-
+	memset(t, 0, sizeof(*t));
 	for (unsigned i = 0; i < e->nworkers; i++) {
-		const struct rw_synproxy *sp = e->workers[i].sp;
+		const struct rw_synproxy *sp = __atomic_load_n(&e->workers[i].sp, __ATOMIC_ACQUIRE);
 
 		if (!sp)
 			continue;
-		t.synacks += sp->st.synacks;
-		t.cookies_ok += sp->st.cookies_ok;
-		t.completed += sp->st.completed;
-		t.refused += sp->st.refused;
-		t.cookies_bad += sp->st.cookies_bad;
-		t.cookies_expired += sp->st.cookies_expired;
-		t.syn_resent += sp->st.syn_resent;
-		t.no_room += sp->st.no_room;
+		t->synacks += sp->st.synacks;
+		t->cookies_ok += sp->st.cookies_ok;
+		t->completed += sp->st.completed;
+		t->refused += sp->st.refused;
+		t->cookies_bad += sp->st.cookies_bad;
+		t->cookies_expired += sp->st.cookies_expired;
+		t->syn_resent += sp->st.syn_resent;
+		t->no_room += sp->st.no_room;
 	}
+}
+
+void rw_engine_print_synproxy(const struct rw_engine *e, FILE *f)
+{
+	struct rw_synproxy_stats t;
+
+	rw_engine_synproxy_stats(e, &t);
 	if (t.synacks || t.cookies_ok || t.cookies_bad || t.cookies_expired)
 		fprintf(f, "synproxy synacks %llu cookies-ok %llu completed %llu refused %llu "
 			"cookies-bad %llu cookies-expired %llu syn-resent %llu no-room %llu\n",

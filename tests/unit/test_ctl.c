@@ -17,6 +17,7 @@
 
 #include "ctl/buf.h"
 #include "ctl/ctl.h"
+#include "track/synproxy.h"
 #include "track/track.h"
 #include "t.h"
 
@@ -301,7 +302,33 @@ TEST(metrics_exposition)
 	CHECK(ok && strstr(r, "# TYPE ringwall_drops_total counter\n"));
 	CHECK(strstr(r, "ringwall_drops_total{reason=\"tcp-window\"} 0\n") != NULL);
 	CHECK(strstr(r, "ringwall_states{family=\"inet\"} 0\n") != NULL);
+	CHECK(strstr(r, "ringwall_synproxy_events_total{event=\"synack\"} 0\n") != NULL);
 	free(r);
+}
+
+/* The SYN proxy's counters, summed over the workers that have a proxy. */
+TEST(metrics_synproxy_counters)
+{
+	struct rw_synproxy *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	int ok;
+	char *r;
+
+	a->st.synacks = 7, a->st.cookies_ok = 2, a->st.cookies_bad = 5;
+	b->st.synacks = 4, b->st.completed = 2, b->st.no_room = 1;
+	eng->workers[0].sp = a;
+	eng->workers[1].sp = b;
+	r = ask("metrics", &ok);
+	eng->workers[0].sp = NULL;
+	eng->workers[1].sp = NULL;
+	CHECK(ok && strstr(r, "# TYPE ringwall_synproxy_events_total counter\n"));
+	CHECK(strstr(r, "ringwall_synproxy_events_total{event=\"synack\"} 11\n") != NULL);
+	CHECK(strstr(r, "ringwall_synproxy_events_total{event=\"cookie_ok\"} 2\n") != NULL);
+	CHECK(strstr(r, "ringwall_synproxy_events_total{event=\"completed\"} 2\n") != NULL);
+	CHECK(strstr(r, "ringwall_synproxy_events_total{event=\"cookie_bad\"} 5\n") != NULL);
+	CHECK(strstr(r, "ringwall_synproxy_events_total{event=\"no_room\"} 1\n") != NULL);
+	free(r);
+	free(a);
+	free(b);
 }
 
 TEST(json_escapes)
