@@ -106,6 +106,14 @@ if [ "$spoofed" = 0 ]; then ok "no spoofed SYN reached the server (client's: $re
 
 got=$(ip netns exec $NC curl -s -m 5 http://$S/index.html)
 if [ "$got" = hello-synproxy ]; then ok "curl still works after the flood"; else notok "curl after the flood (got '$got')"; fi
+# the proxy's counters while running, as a scraper sees them
+m_synack=$(ctl metrics 2>/dev/null | sed -n 's/^ringwall_synproxy_events_total{event="synack"} \([0-9]*\)$/\1/p')
+m_done=$(ctl metrics 2>/dev/null | sed -n 's/^ringwall_synproxy_events_total{event="completed"} \([0-9]*\)$/\1/p')
+if [ "${m_synack:-0}" -ge $((RATE * SECS / 4)) ] && [ "${m_done:-0}" -ge 2 ]; then
+	ok "metrics show the proxy's work ($m_synack SYN|ACKs, $m_done completed)"
+else
+	notok "metrics show the proxy's work (synack ${m_synack:-?}, completed ${m_done:-?})"
+fi
 
 rw_daemon_stop
 line=$(grep '^synproxy' "$TMP/rw.out" "$TMP/rw.err" | head -1)
