@@ -199,7 +199,7 @@ uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64
 
 	/* the hint first, before the buckets are worked out: it is right for
 	 * nearly every packet of an established connection */
-	tag = (uint8_t)(h >> 56) ? (uint8_t)(h >> 56) : 1;
+	tag = rw_ctable_tag(h);
 	if (hint < rw_ctable_nslots(t) && t->tags[hint] == tag && hit(t, hint, key, now, &dead))
 		return dead ? RW_CT_NONE : hint;
 	rw_ctable_where(t, h, &b[0], &b[1], &tag);

@@ -92,6 +92,12 @@ static inline const void *rw_ctable_key(const struct rw_ctable *t, uint32_t slot
 	return t->entries + (size_t)slot * t->esize + RW_KEY_OFF;
 }
 
+/* The tag of hash h: its top 8 bits, 0 (free) moved to 1. */
+static inline uint8_t rw_ctable_tag(uint64_t h)
+{
+	return (uint8_t)(h >> 56) ? (uint8_t)(h >> 56) : 1;
+}
+
 /* The two buckets and the tag of hash h. */
 static inline void rw_ctable_where(const struct rw_ctable *t, uint64_t h, uint32_t *b1,
 				   uint32_t *b2, uint8_t *tag)
@@ -103,7 +109,7 @@ static inline void rw_ctable_where(const struct rw_ctable *t, uint64_t h, uint32
 	*b1 = (uint32_t)b;
 	b += 1 + off;
 	*b2 = (uint32_t)(b >= nb ? b - nb : b);
-	*tag = (uint8_t)(h >> 56) ? (uint8_t)(h >> 56) : 1;
+	*tag = rw_ctable_tag(h);
 }
 
 /* Bit s set when slot s of the bucket holds tag: one SSE2 byte compare of

@@ -480,12 +480,13 @@ static inline bool parse_fast(struct rw_pkt *p, uint8_t *d, uint32_t len,
 	return true;
 }
 
+/* What a NULL rw_parse_opts means: nothing verified beyond the headers. */
+static const struct rw_parse_opts parse_defaults;
+
 int rw_parse(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
 {
-	static const struct rw_parse_opts defaults;
-
 	if (!o)
-		o = &defaults;
+		o = &parse_defaults;
 	if (likely(parse_fast(p, data, len, o)))
 		return RW_PASS;
 	return rw_parse_general(p, data, len, o);
@@ -493,7 +494,6 @@ int rw_parse(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_pars
 
 int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
 {
-	static const struct rw_parse_opts defaults;
 	int ret;
 
 	/* Only what every reader may look at whatever happens next; each
@@ -511,7 +511,7 @@ int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct
 	p->payload_off = 0;
 	p->payload_len = 0;
 	if (!o)
-		o = &defaults;
+		o = &parse_defaults;
 
 	ret = parse_eth(p);
 	if (unlikely(ret))

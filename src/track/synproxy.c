@@ -47,18 +47,22 @@ void rw_synproxy_attach(struct rw_synproxy *sp, struct rw_state *s)
 	s->sp = sp;
 }
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 32-bit field (two words). */
-void rw_synproxy_csum_replace32(uint8_t sum[2], uint32_t from, uint32_t to)
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), with delta the sum of the ~m
+ * and m' words of the fields that changed. */
+static void csum_apply(uint8_t sum[2], uint32_t delta)
 {
-	uint32_t s = (uint16_t)~ld16(sum);
+	uint32_t s = (uint16_t)~ld16(sum) + delta;
 
-	s += (uint16_t)~(from >> 16);
-	s += (uint16_t)~(from & 0xffff);
-	s += to >> 16;
-	s += to & 0xffff;
 	while (s >> 16)
 		s = (s & 0xffff) + (s >> 16);
 	st16(sum, (uint16_t)~s);
+}
+
+/* For a 32-bit field (two words). */
+void rw_synproxy_csum_replace32(uint8_t sum[2], uint32_t from, uint32_t to)
+{
+	csum_apply(sum, (uint32_t)(uint16_t)~(from >> 16) + (uint16_t)~(from & 0xffff) +
+			(to >> 16) + (to & 0xffff));
 }
 
 /* The TCP checksum of tcp[0..len) under the pseudo-header, stored in it. */
@@ -420,16 +424,10 @@ bool rw_synproxy_quote_seq(const struct rw_conn *c, unsigned d, uint32_t wire, u
 	return true;
 }
 
-/* RFC 1624 eqn. 3 for one 16-bit word. */
+/* The same for one 16-bit word. */
 static void csum_replace16(uint8_t sum[2], uint16_t from, uint16_t to)
 {
-	uint32_t s = (uint16_t)~ld16(sum);
-
-	s += (uint16_t)~from;
-	s += to;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	st16(sum, (uint16_t)~s);
+	csum_apply(sum, (uint32_t)(uint16_t)~from + to);
 }
 
 unsigned rw_synproxy_quote_fix(const struct rw_pkt *p, const struct rw_quote *q, uint32_t seq)

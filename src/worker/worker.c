@@ -423,8 +423,8 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 	return true;
 }
 
-/* True when a packet of connection h went into the second class earlier
- * in this burst (see finish_burst). */
+/* True when connection hash h is among hs[0..n): an earlier packet of this
+ * burst belongs to the same connection. */
 static bool hash_seen(const uint64_t *hs, unsigned n, uint64_t h)
 {
 	for (unsigned k = 0; k < n; k++)
@@ -441,33 +441,21 @@ static bool hash_seen(const uint64_t *hs, unsigned n, uint64_t h)
  * How many of the ns second-class frames (new connections and the like)
  * the egress may take: what its ring has free beyond the nf first-class
  * frames of this burst and a reserve kept for established traffic. The
- * rest are dropped here as tx-full, as the ring would have dropped them a
- * little later, but without having taken room an established connection's
- * next packet needs. Under a SYN flood toward a saturated server the ring
- * stays full; without the reserve the flood's SYNs took every slot that
- * freed up and the transfers' segments were refused with them.
+ * caller drops the rest as tx-full, as the ring would have refused them a
+ * little later, but without their having taken room an established
+ * connection's next packet needs. Under a SYN flood toward a saturated
+ * server the ring stays full; without the reserve the flood's SYNs took
+ * every slot that freed up and the transfers' segments were refused with
+ * them.
  */
-static unsigned admit_second(struct rw_worker *w, struct rw_port *out, unsigned oq, struct rw_port *in,
-			     unsigned q, unsigned nf, struct rw_frame *second, unsigned ns,
-			     uint64_t *fwd_bytes)
+static unsigned admit_second(struct rw_port *out, unsigned oq, unsigned nf, unsigned ns)
 {
-	unsigned cap = 0, room = out->ops->tx_room(out, oq, UINT32_MAX, &cap), reserve, k;
-	struct rw_port_stats *pin = &w->st.port[in->index];
+	unsigned cap = 0, room = out->ops->tx_room(out, oq, UINT32_MAX, &cap), reserve;
 
 	if (!cap)
 		return ns;
 	reserve = cap / RW_TX_RESERVE_DIV + nf;
-	k = room > reserve ? RW_MIN(room - reserve, ns) : 0;
-	if (k == ns)
-		return ns;
-	for (unsigned j = k; j < ns; j++) {
-		w->st.drops[RW_DROP_TX_FULL]++;
-		pin->drop_pkts++;
-		pin->drop_bytes += second[j].len;
-		*fwd_bytes -= second[j].len;
-	}
-	in->ops->release(in, q, second + k, ns - k);
-	return k;
+	return room > reserve ? RW_MIN(room - reserve, ns) : 0;
 }
 
 /*
@@ -492,7 +480,6 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 	unsigned nf = 0, nd = 0, ns = 0, nsh = 0, sent;
 	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
 	struct rw_port_stats *pin = &w->st.port[in->index];
-
 	uint64_t fwd_bytes = 0;
 
 	for (unsigned i = 0; i < n; i++) {
@@ -526,14 +513,16 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		pin->drop_bytes += w->frames[i].len;
 		drop[nd++] = w->frames[i];
 	}
-	if (unlikely(ns) && out && out->ops->tx_room)
-		ns = admit_second(w, out, q % out->nqueues, in, q, nf, second, ns, &fwd_bytes);
+	/* what the egress is offered: the second class may be cut short */
+	unsigned offer = nf + (unlikely(ns) && out->ops->tx_room
+			       ? admit_second(out, q % out->nqueues, nf, ns) : ns);
+
 	memcpy(fwd + nf, second, ns * sizeof(*second));
 	nf += ns;
 	if (nf) {
 		struct rw_port_stats *pout = &w->st.port[out->index];
 
-		sent = out->ops->tx_burst(out, q % out->nqueues, fwd, nf);
+		sent = offer ? out->ops->tx_burst(out, q % out->nqueues, fwd, offer) : 0;
 		pout->tx_pkts += sent;
 		pout->tx_bytes += fwd_bytes;
 		for (unsigned i = sent; i < nf; i++) {
@@ -578,12 +567,7 @@ static bool track_one(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
  * burst (same symmetric hash): its state may be about to be created. */
 static bool follows_miss(const struct rw_pkt *p, const uint64_t *mhash, unsigned nmh)
 {
-	if (!p->ct_prep)
-		return false;
-	for (unsigned k = 0; k < nmh; k++)
-		if (mhash[k] == p->hash)
-			return true;
-	return false;
+	return p->ct_prep && hash_seen(mhash, nmh, p->hash);
 }
 
 static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, struct rw_port *in,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pkt/pkt.h"
 #include "worker/engine.h"
 #include "t.h"
 
@@ -32,17 +33,6 @@ static const struct rw_port_ops *real_ops;
 static struct rw_port_ops limited_ops;
 static uint16_t got_sport[64];
 static unsigned ngot;
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 /* Ethernet + IPv4 + UDP (checksum 0: none), 60 bytes. */
 static size_t udp(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
@@ -60,7 +50,7 @@ static size_t udp(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst, uint16
 	dst = htonl(dst);
 	memcpy(ip + 12, &src, 4);
 	memcpy(ip + 16, &dst, 4);
-	c = htons(csum(ip, 20));
+	c = rw_csum_fold(rw_csum_partial(ip, 20, 0)); /* memory byte order (pkt.h) */
 	memcpy(ip + 10, &c, 2);
 	l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 	l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
