@@ -43,13 +43,7 @@ chmod 755 "$TMP"
 
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 
-setup() {
-	rw_ns_add $NC $NF $NS || return 1
-	rw_veth $NC rwfc0 $NF rwfc1 && rw_veth $NS rwfs0 $NF rwfs1 || return 1
-	ip -n $NC addr add $C/24 dev rwfc0 && ip -n $NS addr add $S/24 dev rwfs0 || return 1
-	rw_endpoint $NC rwfc0 && rw_endpoint $NS rwfs0 || return 1
-	rw_up $NF rwfc1 rwfs1
-}
+setup() { rw_bump rwf $NC $NF $NS $C $S; }
 
 start_servers() {
 	mkdir -p "$TMP/www" && head -c 1000000 /dev/urandom >"$TMP/www/blob" || return 1

@@ -63,15 +63,10 @@ ctl() { "$CTL" -s "$SOCK" "$@"; }
 mac() { ip -n "$1" -j link show "$2" | $PY -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])'; }
 
 setup() {
-	rw_ns_add $NC $NF $NS || return 1
-	rw_veth $NC rwftpc0 $NF rwftpc1 && rw_veth $NS rwftps0 $NF rwftps1 || return 1
-	ip -n $NC addr add $C/24 dev rwftpc0 && ip -n $NC addr add $C6/64 dev rwftpc0 nodad || return 1
-	ip -n $NS addr add $S/24 dev rwftps0 && ip -n $NS addr add $S6/64 dev rwftps0 nodad || return 1
-	rw_endpoint $NC rwftpc0 && rw_endpoint $NS rwftps0 || return 1
+	rw_bump rwftp $NC $NF $NS $C $S $C6 $S6 || return 1
 	# GRO off too: the endpoints' receive side sees the frames as sent
 	ip netns exec $NC ethtool -K rwftpc0 gro off >/dev/null &&
 		ip netns exec $NS ethtool -K rwftps0 gro off >/dev/null || return 1
-	rw_up $NF rwftpc1 rwftps1 || return 1
 	local cm sm
 	cm=$(mac $NC rwftpc0) && sm=$(mac $NS rwftps0) || return 1
 	ip -n $NC neigh replace $S lladdr "$sm" dev rwftpc0 nud permanent &&

@@ -133,6 +133,23 @@ rw_up() {
 	for ifc in "$@"; do ip -n "$ns" link set "$ifc" up || return 1; done
 }
 
+# rw_bump P NC NF NS C S [C6 S6]: the bump-in-the-wire topology the live
+# tests share. Client NC's ${P}c0 (C/24, and C6/64 when given) is wired to
+# NF's ${P}c1; NF's ${P}s1 to server NS's ${P}s0 (S/24, S6/64); endpoints as
+# rw_endpoint makes them, the firewall's two ports up with no address.
+rw_bump() {
+	local p=$1 nc=$2 nf=$3 ns=$4 c=$5 s=$6 c6=${7:-} s6=${8:-}
+	rw_ns_add "$nc" "$nf" "$ns" || return 1
+	rw_veth "$nc" "${p}c0" "$nf" "${p}c1" && rw_veth "$ns" "${p}s0" "$nf" "${p}s1" || return 1
+	ip -n "$nc" addr add "$c/24" dev "${p}c0" && ip -n "$ns" addr add "$s/24" dev "${p}s0" || return 1
+	if [ -n "$c6" ]; then
+		ip -n "$nc" addr add "$c6/64" dev "${p}c0" nodad &&
+			ip -n "$ns" addr add "$s6/64" dev "${p}s0" nodad || return 1
+	fi
+	rw_endpoint "$nc" "${p}c0" && rw_endpoint "$ns" "${p}s0" || return 1
+	rw_up "$nf" "${p}c1" "${p}s1"
+}
+
 # ---- the daemon under test ------------------------------------------------------
 
 _rw_ready_or_gone() { grep -q "$2" "$1" || ! kill -0 "$RW_PID" 2>/dev/null; }

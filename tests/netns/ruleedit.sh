@@ -42,13 +42,7 @@ rw_need_tools ip ethtool ping
 
 ctl() { "$CTL" -s "$SOCK" "$@"; }
 
-setup() {
-	rw_ns_add $NC $NF $NS || return 1
-	rw_veth $NC rwec0 $NF rwec1 && rw_veth $NS rwes0 $NF rwes1 || return 1
-	ip -n $NC addr add $C/24 dev rwec0 && ip -n $NS addr add $S/24 dev rwes0 || return 1
-	rw_endpoint $NC rwec0 && rw_endpoint $NS rwes0 || return 1
-	rw_up $NF rwec1 rwes1
-}
+setup() { rw_bump rwe $NC $NF $NS $C $S; }
 
 start_fw() {
 	cat >"$TMP/fw.conf" <<-EOF

@@ -112,11 +112,7 @@ napi_threaded() {
 }
 
 setup() {
-	rw_ns_add $NC $NF $NS || return 1
-	rw_veth $NC rwsc0 $NF rwsc1 && rw_veth $NS rwss0 $NF rwss1 || return 1
-	ip -n $NC addr add $C/24 dev rwsc0 && ip -n $NS addr add $S/24 dev rwss0 || return 1
-	rw_endpoint $NC rwsc0 && rw_endpoint $NS rwss0 || return 1
-	rw_up $NF rwsc1 rwss1 || return 1
+	rw_bump rws $NC $NF $NS $C $S || return 1
 	[ "$NAPI" = threaded ] && { napi_threaded $NS rwss0 $NF rwss1 && napi_threaded $NC rwsc0 $NF rwsc1 || return 1; }
 	# the victim answers spoofed sources: its SYN|ACKs go back via the client side
 	ip -n $NS route add default via $C || return 1

@@ -38,11 +38,7 @@ rw_need_root
 rw_need_tools ip ethtool hping3 curl nft
 
 setup() {
-	rw_ns_add $NC $NF $NS || return 1
-	rw_veth $NC rwpc0 $NF rwpc1 && rw_veth $NS rwps0 $NF rwps1 || return 1
-	ip -n $NC addr add $C/24 dev rwpc0 && ip -n $NS addr add $S/24 dev rwps0 || return 1
-	rw_endpoint $NC rwpc0 && rw_endpoint $NS rwps0 || return 1
-	rw_up $NF rwpc1 rwps1 || return 1
+	rw_bump rwp $NC $NF $NS $C $S || return 1
 	# every SYN to :80 the server receives, by source
 	ip netns exec $NS nft -f - <<-EOF
 	table inet rwp {
