@@ -16,6 +16,13 @@
  *           prefetches 32 entries, then uses them (the worker's stages);
  *           "stream" does the three steps for lookups i + 2D, i + D and i
  *           in one loop.
+ *   entry   the entry alone (64 bytes of 11,250,000, read and written)
+ *           with "wide" work: W rounds of eight independent ALU
+ *           operations, so that one lookup's work is hundreds of
+ *           instructions and the core's reorder window holds less than
+ *           one of them, as in the worker (~700 instructions a packet);
+ *           "none" without prefetch, "batch" 32 prefetches then 32 uses,
+ *           "stream" the prefetch D lookups ahead.
  *
  *   cc -O2 -o build/memprobe bench/memprobe.c && build/memprobe
  *
@@ -115,6 +122,67 @@ static uint64_t work(uint64_t x, unsigned w)
 	return x;
 }
 
+/* Independent work: eight chains, so the core runs it at several
+ * instructions a cycle and its reorder window fills in well under one
+ * lookup's worth (an empty asm keeps the compiler from folding it). */
+static uint64_t wide(uint64_t x, unsigned w)
+{
+	uint64_t a0 = x, a1 = x + 1, a2 = x + 2, a3 = x + 3, a4 = x + 4, a5 = x + 5, a6 = x + 6, a7 = x + 7;
+
+	for (unsigned k = 0; k < w; k++) {
+		__asm__ volatile("" : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "+r"(a6),
+				 "+r"(a7));
+		a0 += k, a1 ^= k, a2 += a0, a3 ^= a1, a4 += k, a5 ^= a4, a6 += k, a7 ^= a6;
+	}
+	return a0 ^ a1 ^ a2 ^ a3 ^ a4 ^ a5 ^ a6 ^ a7;
+}
+
+/* form 0: no prefetch; 1: batches of 32; 2: stream, prefetch d ahead */
+static void probe_entry(size_t slots, unsigned w, int form, unsigned d)
+{
+	static const char *const forms[] = {"none", "batch", "stream"};
+	size_t el;
+	uint8_t *ent = region(slots * 64, 0, &el);
+	uint32_t *idx = malloc(NACC * sizeof(*idx));
+	uint64_t s = 0, t0;
+	uint32_t n = NACC - 64;
+
+	if (!ent || !idx)
+		exit(1);
+	for (uint32_t i = 0; i < NACC; i++)
+		idx[i] = rnd() % (uint32_t)slots;
+	t0 = now_ns();
+	if (form == 1) {
+		for (uint32_t i = 0; i + 32 <= n; i += 32) {
+			for (unsigned j = 0; j < 32; j++)
+				__builtin_prefetch(ent + (size_t)idx[i + j] * 64, 1);
+			for (unsigned j = 0; j < 32; j++) {
+				uint64_t *e = (uint64_t *)(ent + (size_t)idx[i + j] * 64);
+
+				e[0]++;
+				s += wide(e[1], w);
+			}
+		}
+	} else {
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t *e = (uint64_t *)(ent + (size_t)idx[i] * 64);
+
+			if (form == 2)
+				__builtin_prefetch(ent + (size_t)idx[i + d] * 64, 1);
+			e[0]++;
+			s += wide(e[1], w);
+		}
+	}
+	printf("entry  %9zu slots wide %2u %-6s", slots, w, forms[form]);
+	if (form == 2)
+		printf(" d=%-3u", d);
+	else
+		printf("      ");
+	printf(": %5.1f ns/lookup%s\n", (double)(now_ns() - t0) / n, s == 42 ? " " : "");
+	free(idx);
+	munmap(ent, el);
+}
+
 static void probe_lookup(size_t slots, unsigned w, int stream, unsigned d)
 {
 	size_t tl, el;
@@ -178,5 +246,9 @@ int main(void)
 		probe_lookup(11250000, w, 1, 8);
 		probe_lookup(11250000, w, 1, 32);
 	}
+	probe_entry(1125, 40, 0, 0);
+	probe_entry(11250000, 40, 0, 0);
+	probe_entry(11250000, 40, 1, 0);
+	probe_entry(11250000, 40, 2, 8);
 	return 0;
 }
