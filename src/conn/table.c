@@ -136,30 +136,6 @@ uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
 	return RW_CT_NONE;
 }
 
-/* Keys compared as 64-bit words: two for IPv4, five for IPv6 (both
- * lengths are multiples of 8), no call into libc. */
-static inline bool key_eq(const struct rw_ctable *t, uint32_t slot, const void *key)
-{
-	const uint8_t *a = rw_ctable_key(t, slot), *b = key;
-	uint64_t x, y, d = 0;
-
-	if (likely(t->klen == 16)) { /* IPv4: two words, no loop */
-		uint64_t x1, y1;
-
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		memcpy(&x1, a + 8, 8);
-		memcpy(&y1, b + 8, 8);
-		return ((x ^ y) | (x1 ^ y1)) == 0;
-	}
-	for (uint32_t off = 0; off < t->klen; off += 8) {
-		memcpy(&x, a + off, 8);
-		memcpy(&y, b + off, 8);
-		d |= x ^ y;
-	}
-	return d == 0;
-}
-
 uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h)
 {
 	uint32_t b[2];
@@ -181,7 +157,7 @@ uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h)
 /* The key at slot if it is live and equal; reclaims it when expired. */
 static bool hit(struct rw_ctable *t, uint32_t slot, const void *key, uint64_t now, bool *dead)
 {
-	if (!key_eq(t, slot, key))
+	if (!rw_ctable_key_eq(t, slot, key, t->klen))
 		return false;
 	if (rw_conn_expired(t->ctx, rw_ctable_conn(t, slot), now)) {
 		reclaim(t, slot);
@@ -190,8 +166,8 @@ static bool hit(struct rw_ctable *t, uint32_t slot, const void *key, uint64_t no
 	return true;
 }
 
-uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
-			uint32_t hint)
+uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
+			     uint32_t hint)
 {
 	uint32_t b[2];
 	uint8_t tag;

@@ -174,13 +174,55 @@ uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h);
  * first (its line was prefetched then): entry prefetched, or RW_CT_NONE. */
 uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h);
 
+/* The key at slot equals key (klen bytes, a multiple of 8): compared as
+ * 64-bit words, two for IPv4 and five for IPv6, no call into libc. */
+static inline bool rw_ctable_key_eq(const struct rw_ctable *t, uint32_t slot, const void *key,
+				    uint32_t klen)
+{
+	const uint8_t *a = rw_ctable_key(t, slot), *b = key;
+	uint64_t x, y, d = 0;
+
+	if (likely(klen == 16)) { /* IPv4: two words, no loop */
+		uint64_t x1, y1;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&x1, a + 8, 8);
+		memcpy(&y1, b + 8, 8);
+		return ((x ^ y) | (x1 ^ y1)) == 0;
+	}
+	for (uint32_t off = 0; off < klen; off += 8) {
+		memcpy(&x, a + off, 8);
+		memcpy(&y, b + off, 8);
+		d |= x ^ y;
+	}
+	return d == 0;
+}
+
+/* The search rw_ctable_find falls back on: the hint again, then both
+ * buckets; reclaims an entry it finds expired. */
+uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
+			     uint32_t hint);
+
 /*
  * Find key (t->klen bytes). hint is a slot the prefetch stage found (or
  * RW_CT_NONE); it is only a hint and is checked. An entry found expired is
  * reclaimed and not returned. Returns the slot or RW_CT_NONE.
+ *
+ * Inline for the case of nearly every packet of an established connection:
+ * the hint holds the key, live. Anything else (no hint, another key, an
+ * expired entry to reclaim) goes out of line, which checks the hint again
+ * and so returns what it always did.
  */
-uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h, uint64_t now,
-			uint32_t hint);
+static inline uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h,
+				      uint64_t now, uint32_t hint)
+{
+	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h) &&
+	    rw_ctable_key_eq(t, hint, key, t->klen) &&
+	    !rw_conn_expired(t->ctx, rw_ctable_conn(t, hint), now))
+		return hint;
+	return rw_ctable_find_full(t, key, h, now, hint);
+}
 
 /*
  * Insert key, which must not be live in the table (find it first). On

@@ -255,27 +255,38 @@ static void update_states(struct rw_peer *src, struct rw_peer *dst, uint8_t fl, 
  * returns false having changed nothing: the full path judges it again and
  * names the failure.
  */
-static bool track_established(struct rw_conn *c, struct rw_peer *src, struct rw_peer *dst,
-			      const struct rw_pkt *p, uint64_t now)
+static inline bool track_established(struct rw_conn *c, unsigned d, const struct rw_pkt *p,
+				     uint64_t now)
 {
-	uint32_t seq = p->tcp_seq, end = seq + p->payload_len, ack = p->tcp_ack;
+	struct rw_peer *src, *dst;
+	uint32_t seq, end, ack, lo, win;
 	unsigned sws = 0, dws = 0;
 
+	/* both peers ESTABLISHED and scaled or not: symmetric, so tested
+	 * before src and dst are worked out (fewer registers live at once) */
 	if ((p->tcp_flags & (RW_TH_SYN | RW_TH_FIN | RW_TH_RST | RW_TH_ACK)) != RW_TH_ACK ||
-	    src->state != RW_TCPS_ESTABLISHED || dst->state != RW_TCPS_ESTABLISHED)
+	    c->peer[0].state != RW_TCPS_ESTABLISHED || c->peer[1].state != RW_TCPS_ESTABLISHED)
 		return false;
-	if (src->wscale && dst->wscale) {
+	src = &c->peer[d];
+	dst = &c->peer[d ^ 1];
+	if (c->peer[0].wscale && c->peer[1].wscale) {
 		sws = src->wscale & RW_WS_MASK;
 		dws = dst->wscale & RW_WS_MASK;
 	}
+	lo = src->seqlo;
+	seq = p->tcp_seq;
+	end = seq + p->payload_len;
 	if (seq == end) /* a pure ACK is judged at seqlo, as below */
-		seq = end = src->seqlo;
-	int32_t ackskew = (int32_t)(dst->seqlo - ack);
-	if (!SEQ_GEQ(src->seqhi, end) ||
-	    !SEQ_GEQ(seq, src->seqlo - ((uint32_t)dst->max_win << dws)) ||
-	    ackskew < -MAXACKWINDOW || ackskew > (MAXACKWINDOW << sws))
+		seq = end = lo;
+	if (!SEQ_GEQ(src->seqhi, end) || !SEQ_GEQ(seq, lo - ((uint32_t)dst->max_win << dws)))
 		return false;
-	advance(src, dst, p->tcp_win, end, ack, sws);
+	/* -MAXACKWINDOW <= ackskew <= MAXACKWINDOW << sws as one unsigned
+	 * compare: below the range the sum wraps past the bound (< 2^31) */
+	ack = p->tcp_ack;
+	if (dst->seqlo - ack + MAXACKWINDOW > ((uint32_t)MAXACKWINDOW << sws) + MAXACKWINDOW)
+		return false;
+	win = p->tcp_win;
+	advance(src, dst, win, end, ack, sws);
 	c->to = RW_TO_TCP_ESTABLISHED;
 	c->last = now;
 	c->flags = (uint8_t)((c->flags & ~RW_CF_CLOSED) | RW_CF_SOLID);
@@ -363,7 +374,7 @@ static __attribute__((noinline)) int track_full(struct rw_state *s, struct rw_co
 int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
 		 uint64_t now, unsigned *reason)
 {
-	if (likely(track_established(c, &c->peer[d], &c->peer[!d], p, now)))
+	if (likely(track_established(c, d, p, now)))
 		return RW_TRACK_PASS;
 	return track_full(s, c, d, p, now, reason);
 }
