@@ -176,10 +176,9 @@ uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h);
 
 /* The key at slot equals key (klen bytes, a multiple of 8): compared as
  * 64-bit words, two for IPv4 and five for IPv6, no call into libc. */
-static inline bool rw_ctable_key_eq(const struct rw_ctable *t, uint32_t slot, const void *key,
-				    uint32_t klen)
+static inline bool rw_ctable_key_eq_at(const uint8_t *a, const void *key, uint32_t klen)
 {
-	const uint8_t *a = rw_ctable_key(t, slot), *b = key;
+	const uint8_t *b = key;
 	uint64_t x, y, d = 0;
 
 	if (likely(klen == 16)) { /* IPv4: two words, no loop */
@@ -197,6 +196,12 @@ static inline bool rw_ctable_key_eq(const struct rw_ctable *t, uint32_t slot, co
 		d |= x ^ y;
 	}
 	return d == 0;
+}
+
+static inline bool rw_ctable_key_eq(const struct rw_ctable *t, uint32_t slot, const void *key,
+				    uint32_t klen)
+{
+	return rw_ctable_key_eq_at(rw_ctable_key(t, slot), key, klen);
 }
 
 /* The search rw_ctable_find falls back on: the hint again, then both
@@ -220,6 +225,21 @@ static inline uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint
 	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h) &&
 	    rw_ctable_key_eq(t, hint, key, t->klen) &&
 	    !rw_conn_expired(t->ctx, rw_ctable_conn(t, hint), now))
+		return hint;
+	return rw_ctable_find_full(t, key, h, now, hint);
+}
+
+/* The same for a caller that knows the table's key length and entry size
+ * (klen == t->klen, esize == t->esize: the IPv4 table's, say) as
+ * constants: their test and multiply fold away. */
+static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key, uint32_t klen,
+					    uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
+{
+	const struct rw_conn *c = (const struct rw_conn *)(t->entries + (size_t)hint * esize);
+
+	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h) &&
+	    rw_ctable_key_eq_at((const uint8_t *)c + RW_KEY_OFF, key, klen) &&
+	    !rw_conn_expired(t->ctx, c, now))
 		return hint;
 	return rw_ctable_find_full(t, key, h, now, hint);
 }

@@ -104,6 +104,7 @@ void rw_state_destroy(struct rw_state *s)
 }
 
 static_assert(RW_CF_ALG == RW_CF_PINNED, "the table never moves a helper's control connection");
+static_assert(RW_CF_INIT_B == 1, "rw_state_track takes the initiator's side as the bit itself");
 
 static uint64_t key_hash(const struct rw_state *s, const union rw_key *k, unsigned klen)
 {
@@ -253,39 +254,62 @@ static enum rw_track_result track_expected(struct rw_state *s, struct rw_pkt *p,
 	return RW_TRACK_PASS;
 }
 
+/* Packets without a key of their own: fragment tails (the worker's
+ * fragment policy decides) and ICMP errors (judged by what they quote). */
+static __attribute__((noinline)) enum rw_track_result track_keyless(struct rw_state *s,
+								   struct rw_pkt *p, uint64_t now,
+								   uint32_t *rule, unsigned *reason)
+{
+	if (p->flags & RW_PKT_FRAG_LATER)
+		return RW_TRACK_MISS;
+	return track_error(s, p, now, rule, reason);
+}
+
+/* The slot of a packet prepare did not key as IPv4 (IPv6, or a caller
+ * that skipped the stages): false when it has no key at all. */
+static __attribute__((noinline)) bool find_other(struct rw_state *s, struct rw_pkt *p,
+						 uint64_t now, uint32_t *slot, unsigned *side)
+{
+	union rw_key k;
+	unsigned klen;
+	uint64_t h;
+
+	klen = rw_key_from_pkt(p, &k, side);
+	if (unlikely(!klen))
+		return false;
+	*slot = find_pkt(s, p, &k, klen, now, &h);
+	return true;
+}
+
 enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
 				    uint32_t *rule, unsigned *reason)
 {
-	struct rw_ctable *t = table_of(s, p->af);
+	struct rw_ctable *t;
 	struct rw_conn *c;
-	union rw_key k;
-	const void *kp = &k;
-	unsigned klen, side, d, to;
+	unsigned side, d, to;
 	uint32_t slot;
-	uint64_t h;
 	int r;
 
-	/* fragment tails carry no ports: the worker's fragment policy decides */
-	if (unlikely(p->flags & RW_PKT_FRAG_LATER))
-		return RW_TRACK_MISS;
-	if (unlikely(p->flags & RW_PKT_ICMP_ERR))
-		return track_error(s, p, now, rule, reason);
+	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
+		return track_keyless(s, p, now, rule, reason);
 	if (likely(p->ct_prep && p->af == RW_AF_INET)) {
-		/* prepare built it: the same bytes rw_key_from_pkt gives */
-		kp = p->ct_key4;
-		klen = sizeof(struct rw_key4);
+		/* prepare built the key (the same bytes rw_key_from_pkt gives)
+		 * and prefetch the hint: consumed here, so that a reused
+		 * descriptor never sees them stale */
+		t = &s->t4;
 		side = p->ct_side;
+		p->ct_prep = 0;
+		slot = rw_ctable_find_sized(t, p->ct_key4, sizeof(struct rw_key4),
+					    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
 	} else {
-		klen = rw_key_from_pkt(p, &k, &side);
-		if (unlikely(!klen))
+		t = table_of(s, p->af);
+		if (unlikely(!find_other(s, p, now, &slot, &side)))
 			return RW_TRACK_MISS;
 	}
-	slot = find_pkt(s, p, kp, klen, now, &h);
-	if (slot == RW_CT_NONE)
+	if (unlikely(slot == RW_CT_NONE))
 		return track_expected(s, p, now, rule, reason);
 	c = rw_ctable_conn(t, slot);
-	d = side ^ !!(c->flags & RW_CF_INIT_B);
-	to = c->to;
+	d = side ^ (c->flags & RW_CF_INIT_B);
 	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
 	if (unlikely(c->flags & RW_CF_PROXY)) {
 		int pr = rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
@@ -293,30 +317,26 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		p->ct_solid = pr == RW_TRACK_PASS && (c->flags & RW_CF_SOLID);
 		return (enum rw_track_result)pr;
 	}
-
-	switch (p->proto) {
-	case RW_PROTO_TCP:
+	to = c->to;
+	if (likely(p->proto == RW_PROTO_TCP)) {
 		r = rw_tcp_track(s, c, d, p, now, reason);
-		if (r == RW_TCP_GONE) {
-			rw_ctable_remove(t, slot);
-			return RW_TRACK_MISS;
-		}
-		if (r == RW_TCP_REOPEN)
+		if (unlikely(r != RW_TRACK_PASS)) {
+			if (r == RW_TCP_GONE) {
+				rw_ctable_remove(t, slot);
+				return RW_TRACK_MISS;
+			}
+			if (r != RW_TCP_REOPEN)
+				return (enum rw_track_result)r;
 			reopen(s, c, p, now);
-		else if (r != RW_TRACK_PASS)
-			return (enum rw_track_result)r;
+		}
 		if (unlikely(c->flags & RW_CF_ALG))
 			rw_alg_inspect(s->alg, c, slot, p->af == RW_AF_INET6, d, p, now,
 				       s->ctx.to_ms[RW_TO_FTP_EXPECT] * 1000000u);
-		break;
-	case RW_PROTO_ICMP:
-	case RW_PROTO_ICMP6:
+	} else if (rw_proto_is_icmp(p->proto)) {
 		if (rw_icmp_track(c, d, p, now) != RW_TRACK_PASS)
 			return RW_TRACK_MISS;
-		break;
-	default:
+	} else {
 		rw_udp_track(c, d, p->proto, now);
-		break;
 	}
 	/* a shorter timeout (closing, say) may expire it before its bucket's
 	 * bound: lower the bound (a write only on such transitions) */
