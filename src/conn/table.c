@@ -115,23 +115,15 @@ void rw_ctable_remove(struct rw_ctable *t, uint32_t slot)
 	release(t, slot);
 }
 
-uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
+/* rw_ctable_probe without a match in the first bucket (one key in ten,
+ * or a new one): fetch the second bucket's line for the lookup to read
+ * later. Out of line: the probe loop stays free of its registers. */
+uint32_t rw_ctable_probe_second(const struct rw_ctable *t, uint64_t h)
 {
 	uint32_t b[2];
 	uint8_t tag;
 
 	rw_ctable_where(t, h, &b[0], &b[1], &tag);
-	unsigned m = rw_ctable_match(&t->tags[(size_t)b[0] * RW_CT_SLOTS], tag);
-	if (m) {
-		uint32_t slot = b[0] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
-		const uint8_t *e = (const uint8_t *)rw_ctable_conn(t, slot);
-		rw_prefetch_w(e);
-		if (t->esize > RW_CACHELINE)
-			rw_prefetch_w(e + RW_CACHELINE);
-		return slot;
-	}
-	/* not in its first bucket (one key in ten, or a new one): fetch the
-	 * second bucket's line for the lookup to read later */
 	rw_prefetch(&t->tags[(size_t)b[1] * RW_CT_SLOTS]);
 	return RW_CT_NONE;
 }

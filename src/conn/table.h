@@ -165,10 +165,32 @@ static inline void rw_ctable_prefetch_index(const struct rw_ctable *t, uint64_t 
 	rw_prefetch(&t->tags[(size_t)b1 * RW_CT_SLOTS]);
 }
 
+/* rw_ctable_probe's way out when the first bucket has no match. */
+uint32_t rw_ctable_probe_second(const struct rw_ctable *t, uint64_t h);
+
 /* First slot of h's first bucket whose tag matches h (no key compare), its
  * entry prefetched; or RW_CT_NONE, with the second bucket's index line
  * prefetched. */
-uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h);
+static inline uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
+{
+	uint32_t b1, b2;
+	uint8_t tag;
+
+	rw_ctable_where(t, h, &b1, &b2, &tag); /* b2 unused here: folded away */
+	unsigned m = rw_ctable_match(&t->tags[(size_t)b1 * RW_CT_SLOTS], tag);
+
+	/* inline for the nine keys in ten found in their first bucket */
+	if (likely(m)) {
+		uint32_t slot = b1 * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
+		const uint8_t *e = (const uint8_t *)rw_ctable_conn(t, slot);
+
+		rw_prefetch_w(e);
+		if (t->esize > RW_CACHELINE)
+			rw_prefetch_w(e + RW_CACHELINE);
+		return slot;
+	}
+	return rw_ctable_probe_second(t, h);
+}
 
 /* The same in the second bucket, for a probe that found nothing in the
  * first (its line was prefetched then): entry prefetched, or RW_CT_NONE. */
