@@ -538,27 +538,56 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 		in->ops->release(in, q, drop, nd);
 }
 
+/*
+ * Rule counters of the packets state passed, added once for each run of
+ * packets with the same rule reference instead of once a packet (an
+ * established burst is mostly one rule's). The sums are the same: the
+ * reference names the same rule whenever it is added, rs being the
+ * burst's set throughout.
+ */
+struct rule_run {
+	uint32_t ref;
+	uint32_t pkts;
+	uint64_t bytes;
+};
+
+static void rule_run_flush(struct rw_worker *w, const struct rw_ruleset *rs, struct rule_run *run)
+{
+	uint32_t rule;
+
+	if (run->pkts && rule_ref_current(rs, run->ref, &rule)) {
+		struct rw_rule_ctr *c = rw_ruleset_ctr(rs, w->id, rule);
+
+		c->packets += run->pkts;
+		c->bytes += run->bytes;
+	}
+	run->pkts = 0;
+	run->bytes = 0;
+}
+
 /* Stage 5 for one packet: track it against its connection. Returns true
- * on a miss (the rules must decide). */
+ * on a miss (the rules must decide); the caller counts hits and misses
+ * once a burst. */
 static bool track_one(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
-		      unsigned *verdict, uint64_t now)
+		      unsigned *verdict, uint64_t now, struct rule_run *run)
 {
 	unsigned reason = RW_PASS;
-	uint32_t ref = 0, rule;
+	uint32_t ref = 0;
 
 	switch (rw_state_track(w->state, &w->pkts[i], now, &ref, &reason)) {
 	case RW_TRACK_PASS:
-		w->st.state_hits++;
 		verdict[i] = RW_PASS;
-		if (rule_ref_current(rs, ref, &rule))
-			count_rule(w, rs, rule, &w->frames[i]);
+		if (unlikely(ref != run->ref)) {
+			rule_run_flush(w, rs, run);
+			run->ref = ref;
+		}
+		run->pkts++;
+		run->bytes += w->frames[i].len;
 		return false;
 	case RW_TRACK_DROP:
-		w->st.state_hits++;
 		verdict[i] = reason;
 		return false;
 	default:
-		w->st.state_misses++;
 		return true;
 	}
 }
@@ -577,7 +606,8 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	uint8_t idx[RW_BURST], miss[RW_BURST], later[RW_BURST];
 	uint64_t mhash[RW_BURST];
 	unsigned verdict[RW_BURST];
-	unsigned nt = 0, nmiss = 0, nlater = 0, nmh = 0;
+	unsigned nt = 0, nmiss = 0, nlater = 0, nmh = 0, nmisses;
+	struct rule_run run = {.ref = 0, .pkts = 0, .bytes = 0};
 	uint64_t now = frame_now(w, &w->frames[n - 1]);
 
 	w->last_ts = now;
@@ -612,17 +642,25 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			later[nlater++] = idx[j];
 			continue;
 		}
-		if (track_one(w, rs, idx[j], verdict, now)) {
+		if (track_one(w, rs, idx[j], verdict, now, &run)) {
 			miss[nmiss++] = idx[j];
 			if (prep)
 				mhash[nmh++] = h;
 		}
 	}
+	nmisses = nmiss;
 	if (nmiss)
 		judge_misses(w, rs, miss, nmiss, verdict, now);
-	for (unsigned j = 0; j < nlater; j++)
-		if (track_one(w, rs, later[j], verdict, now))
+	for (unsigned j = 0; j < nlater; j++) {
+		if (track_one(w, rs, later[j], verdict, now, &run)) {
+			nmisses++;
 			judge_misses(w, rs, &later[j], 1, verdict, now);
+		}
+	}
+	rule_run_flush(w, rs, &run);
+	/* every tracked packet was judged once, here or after the misses */
+	w->st.state_hits += nt - nmisses;
+	w->st.state_misses += nmisses;
 
 	finish_burst(w, in, q, n, verdict);
 	if (unlikely(w->sp && w->sp->nout))
