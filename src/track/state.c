@@ -112,47 +112,52 @@ static uint64_t key_hash(const struct rw_state *s, const union rw_key *k, unsign
 }
 
 /* Up to a burst: the IPv4 keys are gathered and hashed together (the AES
- * rounds of different keys overlap), IPv6 keys one by one. */
+ * rounds of different keys overlap), IPv6 keys one by one. Descriptors are
+ * reached through locals: every store through one would otherwise make
+ * the compiler load p[i] again. */
 static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 {
 	struct rw_key4 k4[RW_BURST];
 	uint64_t h4[RW_BURST];
-	uint8_t idx[RW_BURST];
+	struct rw_pkt *q4[RW_BURST];
 	unsigned n4 = 0;
 
 	for (unsigned i = 0; i < n; i++) {
+		struct rw_pkt *q = p[i];
 		union rw_key k;
 		unsigned klen, side;
 		uint16_t sp, dp;
 
-		p[i]->ct_prep = 0;
-		p[i]->ct_hint = RW_CT_NONE;
-		if (p[i]->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
+		q->ct_prep = 0;
+		q->ct_hint = RW_CT_NONE;
+		if (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
 			continue;
-		if (!rw_key_ports(p[i], &sp, &dp))
+		if (!rw_key_ports(q, &sp, &dp))
 			continue;
-		if (likely(p[i]->af == RW_AF_INET)) {
+		if (likely(q->af == RW_AF_INET)) {
 			/* written in place: a copy would stall on store forwarding */
-			rw_key4_make(&k4[n4], p[i]->proto, p[i]->saddr, p[i]->daddr, sp, dp, &side);
-			p[i]->ct_side = (uint8_t)side;
-			p[i]->ct_prep = 1;
-			idx[n4++] = (uint8_t)i;
+			rw_key4_make(&k4[n4], q->proto, q->saddr, q->daddr, sp, dp, &side);
+			q->ct_side = (uint8_t)side;
+			q->ct_prep = 1;
+			q4[n4++] = q;
 			continue;
 		}
-		klen = rw_key_make(&k, p[i]->af, p[i]->proto, p[i]->saddr, p[i]->daddr, sp, dp, &side);
+		klen = rw_key_make(&k, q->af, q->proto, q->saddr, q->daddr, sp, dp, &side);
 		if (!klen)
 			continue;
-		p[i]->ct_prep = 1;
-		p[i]->hash = key_hash(s, &k, klen);
-		rw_ctable_prefetch_index(&s->t6, p[i]->hash);
+		q->ct_prep = 1;
+		q->hash = key_hash(s, &k, klen);
+		rw_ctable_prefetch_index(&s->t6, q->hash);
 	}
 	if (!n4)
 		return;
 	rw_khash16_burst(&s->kh, k4, n4, h4);
 	for (unsigned j = 0; j < n4; j++) {
+		struct rw_pkt *q = q4[j];
+
 		/* kept for track (the hash has read k4 long since: no stall) */
-		memcpy(p[idx[j]]->ct_key4, &k4[j], sizeof(k4[j]));
-		p[idx[j]]->hash = h4[j];
+		memcpy(q->ct_key4, &k4[j], sizeof(k4[j]));
+		q->hash = h4[j];
 		rw_ctable_prefetch_index(&s->t4, h4[j]);
 	}
 }
@@ -165,20 +170,28 @@ void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 
 void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 {
-	bool second = false;
+	/* the keys not in their first bucket (one in ten) or new: that
+	 * bucket's line was prefetched by the first pass; match it in a
+	 * second pass and prefetch the entry, rather than meet both misses
+	 * in the track stage. Chunks of a burst keep the list on the stack. */
+	for (unsigned i0 = 0; i0 < n; i0 += RW_BURST) {
+		struct rw_pkt *second[RW_BURST];
+		unsigned m = RW_MIN(n - i0, (unsigned)RW_BURST), ns = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		if (p[i]->ct_prep) {
-			p[i]->ct_hint = rw_ctable_probe(table_of(s, p[i]->af), p[i]->hash);
-			second |= p[i]->ct_hint == RW_CT_NONE;
+		for (unsigned i = i0; i < i0 + m; i++) {
+			struct rw_pkt *q = p[i];
+			uint32_t hint;
+
+			if (!q->ct_prep)
+				continue;
+			hint = rw_ctable_probe(table_of(s, q->af), q->hash);
+			q->ct_hint = hint;
+			if (hint == RW_CT_NONE)
+				second[ns++] = q;
 		}
-	}
-	/* keys in their second bucket (one in ten) or new: that bucket's line
-	 * was prefetched by the loop above; match it now and prefetch the
-	 * entry, rather than meet both misses in the track stage */
-	for (unsigned i = 0; second && i < n; i++) {
-		if (p[i]->ct_prep && p[i]->ct_hint == RW_CT_NONE)
-			p[i]->ct_hint = rw_ctable_probe2(table_of(s, p[i]->af), p[i]->hash);
+		for (unsigned j = 0; j < ns; j++)
+			second[j]->ct_hint = rw_ctable_probe2(table_of(s, second[j]->af),
+							      second[j]->hash);
 	}
 }
 
