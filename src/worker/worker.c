@@ -398,10 +398,10 @@ void rw_engine_print_frag(const struct rw_engine *e, FILE *f)
 /* Stage 2 for one frame: parse, and settle what needs no state. Returns
  * true when the packet goes on to the connection table. */
 static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
-		      unsigned in_port, unsigned *verdict)
+		      unsigned in_port, const struct rw_parse_opts *po, unsigned *verdict)
 {
 	struct rw_pkt *p = &w->pkts[i];
-	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, &w->eng->parse);
+	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, po);
 
 	p->in_port = (uint8_t)in_port;
 	p->ct_solid = 0;
@@ -481,17 +481,23 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 	uint64_t fwd_bytes = 0;
+	/* Without an egress or once fragments have been seen (frag.c may hold
+	 * or have copied a frame of this burst) every frame takes the checks
+	 * below; otherwise a passed frame needs none of them. */
+	const unsigned careful = !out || w->frag;
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned v = verdict[i];
 
-		if (unlikely(v == RW_VERDICT_HELD || w->frag_dg[i] != RW_FRAG_NONE)) {
-			drop[nd++] = w->frames[i]; /* copied by frag.c: not a drop */
-			continue;
+		if (unlikely(careful)) {
+			if (v == RW_VERDICT_HELD || w->frag_dg[i] != RW_FRAG_NONE) {
+				drop[nd++] = w->frames[i]; /* copied by frag.c: not a drop */
+				continue;
+			}
+			if (v == RW_PASS && !out)
+				v = RW_DROP_NO_EGRESS;
 		}
-		if (v == RW_PASS && !out)
-			v = RW_DROP_NO_EGRESS;
-		if (v == RW_PASS) {
+		if (likely(v == RW_PASS)) {
 			const struct rw_pkt *p = &w->pkts[i];
 
 			fwd_bytes += w->frames[i].len;
@@ -613,10 +619,13 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	w->last_ts = now;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 	uint64_t rx_bytes = 0;
+	/* locals: the parser's stores would make the compiler load them again */
+	const unsigned in_port = in->index;
+	const struct rw_parse_opts *po = &w->eng->parse;
 
 	for (unsigned i = 0; i < n; i++) {
 		rx_bytes += w->frames[i].len;
-		if (pre_judge(w, rs, i, in->index, verdict)) {
+		if (pre_judge(w, rs, i, in_port, po, verdict)) {
 			tracked[nt] = &w->pkts[i];
 			idx[nt++] = (uint8_t)i;
 		}
@@ -635,8 +644,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	 * arrival order: batching must not change a verdict. */
 	for (unsigned j = 0; j < nt; j++) {
 		struct rw_pkt *p = tracked[j];
-		bool prep = p->ct_prep;
-		uint64_t h = p->hash;
+		bool prep = p->ct_prep; /* tracking consumes it; the hash stays */
 
 		if (unlikely(nmh && follows_miss(p, mhash, nmh))) {
 			later[nlater++] = idx[j];
@@ -645,7 +653,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 		if (track_one(w, rs, idx[j], verdict, now, &run)) {
 			miss[nmiss++] = idx[j];
 			if (prep)
-				mhash[nmh++] = h;
+				mhash[nmh++] = p->hash;
 		}
 	}
 	nmisses = nmiss;
