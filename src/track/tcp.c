@@ -273,20 +273,33 @@ static inline bool track_established(struct rw_conn *c, unsigned d, const struct
 		sws = src->wscale & RW_WS_MASK;
 		dws = dst->wscale & RW_WS_MASK;
 	}
-	lo = src->seqlo;
 	seq = p->tcp_seq;
 	end = seq + p->payload_len;
-	if (seq == end) /* a pure ACK is judged at seqlo, as below */
-		seq = end = lo;
-	if (!SEQ_GEQ(src->seqhi, end) || !SEQ_GEQ(seq, lo - ((uint32_t)dst->max_win << dws)))
+	lo = src->seqlo;
+	if (seq != end) {
+		if (!SEQ_GEQ(src->seqhi, end) ||
+		    !SEQ_GEQ(seq, lo - ((uint32_t)dst->max_win << dws)))
+			return false;
+	} else if (!SEQ_GEQ(src->seqhi, lo)) {
+		/* a pure ACK is judged at seqlo, as below: the window check
+		 * behind it always holds (a window is below 2^31, whatever
+		 * the shift) and seqlo does not move */
 		return false;
+	}
 	/* -MAXACKWINDOW <= ackskew <= MAXACKWINDOW << sws as one unsigned
-	 * compare: below the range the sum wraps past the bound (< 2^31) */
+	 * compare: below the range the sum wraps past the bound, which stays
+	 * below 2^31 (shifts are capped at MAX_WINSHIFT) */
 	ack = p->tcp_ack;
 	if (dst->seqlo - ack + MAXACKWINDOW > ((uint32_t)MAXACKWINDOW << sws) + MAXACKWINDOW)
 		return false;
+	/* advance(), with what a pure ACK leaves as it is left out */
 	win = p->tcp_win;
-	advance(src, dst, win, end, ack, sws);
+	if (src->max_win < win)
+		src->max_win = (uint16_t)win;
+	if (seq != end && SEQ_GT(end, lo))
+		src->seqlo = end;
+	if (SEQ_GEQ(ack + (win << sws), dst->seqhi))
+		dst->seqhi = ack + RW_MAX(win << sws, 1u);
 	c->to = RW_TO_TCP_ESTABLISHED;
 	c->last = now;
 	c->flags = (uint8_t)((c->flags & ~RW_CF_CLOSED) | RW_CF_SOLID);
