@@ -314,14 +314,17 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		p->ct_prep = 0;
 		slot = rw_ctable_find_sized(t, p->ct_key4, sizeof(struct rw_key4),
 					    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
+		if (unlikely(slot == RW_CT_NONE))
+			return track_expected(s, p, now, rule, reason);
+		c = (struct rw_conn *)(t->entries + (size_t)slot * sizeof(struct rw_entry4));
 	} else {
 		t = table_of(s, p->af);
 		if (unlikely(!find_other(s, p, now, &slot, &side)))
 			return RW_TRACK_MISS;
+		if (unlikely(slot == RW_CT_NONE))
+			return track_expected(s, p, now, rule, reason);
+		c = rw_ctable_conn(t, slot);
 	}
-	if (unlikely(slot == RW_CT_NONE))
-		return track_expected(s, p, now, rule, reason);
-	c = rw_ctable_conn(t, slot);
 	d = side ^ (c->flags & RW_CF_INIT_B);
 	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
 	if (unlikely(c->flags & RW_CF_PROXY)) {
@@ -355,9 +358,12 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	 * bound: lower the bound (a write only on such transitions) */
 	if (unlikely(c->to != to) && s->ctx.to_ms[c->to] < s->ctx.to_ms[to])
 		rw_ctable_note_expiry(t, slot, c->last + s->ctx.to_ms[c->to] * 1000000u);
+	/* flags read once: the stores below could alias it as far as the
+	 * compiler knows */
+	uint8_t fl = c->flags;
 	c->pkts[d]++;
 	*rule = c->rule;
-	p->ct_solid = !!(c->flags & RW_CF_SOLID);
+	p->ct_solid = !!(fl & RW_CF_SOLID);
 	return RW_TRACK_PASS;
 }
 
