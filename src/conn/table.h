@@ -170,8 +170,9 @@ uint32_t rw_ctable_probe_second(const struct rw_ctable *t, uint64_t h);
 
 /* First slot of h's first bucket whose tag matches h (no key compare), its
  * entry prefetched; or RW_CT_NONE, with the second bucket's index line
- * prefetched. */
-static inline uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
+ * prefetched. esize is t->esize, a constant where the caller knows it. */
+static inline uint32_t rw_ctable_probe_sized(const struct rw_ctable *t, uint64_t h,
+					     uint32_t esize)
 {
 	uint32_t b1, b2;
 	uint8_t tag;
@@ -182,14 +183,19 @@ static inline uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
 	/* inline for the nine keys in ten found in their first bucket */
 	if (likely(m)) {
 		uint32_t slot = b1 * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
-		const uint8_t *e = (const uint8_t *)rw_ctable_conn(t, slot);
+		const uint8_t *e = t->entries + (size_t)slot * esize;
 
 		rw_prefetch_w(e);
-		if (t->esize > RW_CACHELINE)
+		if (esize > RW_CACHELINE)
 			rw_prefetch_w(e + RW_CACHELINE);
 		return slot;
 	}
 	return rw_ctable_probe_second(t, h);
+}
+
+static inline uint32_t rw_ctable_probe(const struct rw_ctable *t, uint64_t h)
+{
+	return rw_ctable_probe_sized(t, h, t->esize);
 }
 
 /* The same in the second bucket, for a probe that found nothing in the

@@ -188,7 +188,11 @@ void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 
 			if (!q->ct_prep)
 				continue;
-			hint = rw_ctable_probe(table_of(s, q->af), q->hash);
+			if (likely(q->af == RW_AF_INET))
+				hint = rw_ctable_probe_sized(&s->t4, q->hash,
+							     sizeof(struct rw_entry4));
+			else
+				hint = rw_ctable_probe(&s->t6, q->hash);
 			q->ct_hint = hint;
 			if (hint == RW_CT_NONE)
 				second[ns++] = q;
