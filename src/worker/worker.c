@@ -481,16 +481,16 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 	uint64_t fwd_bytes = 0;
-	/* Without an egress or once fragments have been seen (frag.c may hold
-	 * or have copied a frame of this burst) every frame takes the checks
-	 * below; otherwise a passed frame needs none of them. */
+	/* Without an egress or once fragments have been seen (frag.c may have
+	 * copied a frame of this burst, whatever its verdict) every frame takes
+	 * the checks below; otherwise a passed frame needs none of them. */
 	const unsigned careful = !out || w->frag;
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned v = verdict[i];
 
 		if (unlikely(careful)) {
-			if (v == RW_VERDICT_HELD || w->frag_dg[i] != RW_FRAG_NONE) {
+			if (w->frag_dg[i] != RW_FRAG_NONE) {
 				drop[nd++] = w->frames[i]; /* copied by frag.c: not a drop */
 				continue;
 			}
@@ -512,6 +512,12 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 				if (p->af != RW_AF_NONE)
 					second_hash[nsh++] = p->hash;
 			}
+			continue;
+		}
+		if (unlikely(v == RW_VERDICT_HELD)) {
+			/* held by frag.c, or consumed by the SYN proxy
+			 * (RW_VERDICT_CONSUMED, the same value): not a drop */
+			drop[nd++] = w->frames[i];
 			continue;
 		}
 		w->st.drops[v]++;
