@@ -16,12 +16,14 @@
 # firewall's misses per packet. Checksums are ignored (NIC offload) in both,
 # as in the main bench; they add instructions, not misses. Prints markdown.
 #   CONNS=1250000 LL=4194304,16,64 PACKETS=500000 bench/cachegrind.sh
+# BENCH_ARGS adds options to the firewall runs (e.g. "--zipf 0.99").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${RINGWALL:-$root/build/ringwall}
 conns=${CONNS:-1250000}
 ll=${LL:-4194304,16,64}
 pk=${PACKETS:-500000}
+read -r -a extra <<< "${BENCH_ARGS:-}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 command -v valgrind > /dev/null || { echo "cachegrind.sh: valgrind missing" >&2; exit 1; }
@@ -41,9 +43,9 @@ print(d.get("ILmr", 0) + d.get("DLmr", 0) + d.get("DLmw", 0), d.get("DLmr", 0) +
 PY
 }
 echo "bench: cachegrind firewall, warm-up only ($conns connections, LL $ll)" >&2
-read -r w_all w_d < <(cg fw1 1)
+read -r w_all w_d < <(cg fw1 1 "${extra[@]}")
 echo "bench: cachegrind firewall, warm-up + $pk packets per direction" >&2
-read -r r_all r_d < <(cg fwP "$pk")
+read -r r_all r_d < <(cg fwP "$pk" "${extra[@]}")
 echo "bench: cachegrind generator alone, 1 and $pk packets per direction" >&2
 read -r g1_all g1_d < <(cg gen1 1 --gen-only)
 read -r gp_all gp_d < <(cg genP "$pk" --gen-only)
