@@ -157,9 +157,11 @@ print("Machine: %d cores, %s; %s; load average before the runs: %s." % (os.cpu_c
 PY
 
 if [ $cg = 1 ]; then
+	echo >> "$out"
 	"$root/bench/cachegrind.sh" >> "$out"
 fi
 if [ $reload = 1 ]; then
+	echo >> "$out"
 	"$root/bench/reload.sh" >> "$out"
 fi
 
