@@ -11,6 +11,7 @@
 #include "../conn/hash.h"
 #include "../worker/reasons.h"
 #include "synproxy.h"
+#include "tcp_fast.h"
 #include "track.h"
 
 /*
@@ -343,7 +344,8 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	}
 	to = c->to;
 	if (likely(p->proto == RW_PROTO_TCP)) {
-		r = rw_tcp_track(s, c, d, p, now, reason);
+		r = likely(rw_tcp_track_established(c, d, p, now))
+			? RW_TRACK_PASS : rw_tcp_track_full(s, c, d, p, now, reason);
 		if (unlikely(r != RW_TRACK_PASS)) {
 			if (r == RW_TCP_GONE) {
 				rw_ctable_remove(t, slot);

@@ -6,20 +6,7 @@
  * drop says which one failed. docs/conntrack.md explains each.
  */
 #include "../worker/reasons.h"
-#include "track.h"
-
-#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
-#define SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
-#define SEQ_GT(a, b) ((int32_t)((a) - (b)) > 0)
-#define SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
-
-/* pf's slack for ACKs: a window plus a fragment's worth ("1500 is an
- * arbitrary fudge factor"). It lets through ACKs of data whose first
- * fragment we saw (so counted short) and ACKs that trail a little. */
-#define MAXACKWINDOW (0xffff + 1500)
-
-/* RFC 7323: shifts above 14 are treated as 14. */
-#define MAX_WINSHIFT 14
+#include "tcp_fast.h"
 
 static const char *const check_texts[RW_TCPC_MAX] = {
 #define RW_X_TC(id, text) [RW_TCPC_##id] = text,
@@ -245,67 +232,6 @@ static void update_states(struct rw_peer *src, struct rw_peer *dst, uint8_t fl, 
 		src->state = dst->state = RW_TCPS_TIME_WAIT;
 }
 
-/*
- * The common segment, an ACK or in-order data of an established
- * connection: ACK without SYN/FIN/RST, both peers ESTABLISHED. Then none of
- * the set-up or closing branches of the full path apply (no reuse, no first
- * segment, the ack is judged as sent, update_states changes nothing, the
- * timeout stays ESTABLISHED and the connection SOLID), so when the window
- * checks hold the result is the full path's. A segment that fails one
- * returns false having changed nothing: the full path judges it again and
- * names the failure.
- */
-static inline bool track_established(struct rw_conn *c, unsigned d, const struct rw_pkt *p,
-				     uint64_t now)
-{
-	struct rw_peer *src, *dst;
-	uint32_t seq, end, ack, lo, win;
-	unsigned sws = 0, dws = 0;
-
-	/* both peers ESTABLISHED and scaled or not: symmetric, so tested
-	 * before src and dst are worked out (fewer registers live at once) */
-	if ((p->tcp_flags & (RW_TH_SYN | RW_TH_FIN | RW_TH_RST | RW_TH_ACK)) != RW_TH_ACK ||
-	    c->peer[0].state != RW_TCPS_ESTABLISHED || c->peer[1].state != RW_TCPS_ESTABLISHED)
-		return false;
-	src = &c->peer[d];
-	dst = &c->peer[d ^ 1];
-	if (c->peer[0].wscale && c->peer[1].wscale) {
-		sws = src->wscale & RW_WS_MASK;
-		dws = dst->wscale & RW_WS_MASK;
-	}
-	seq = p->tcp_seq;
-	end = seq + p->payload_len;
-	lo = src->seqlo;
-	if (seq != end) {
-		if (!SEQ_GEQ(src->seqhi, end) ||
-		    !SEQ_GEQ(seq, lo - ((uint32_t)dst->max_win << dws)))
-			return false;
-	} else if (!SEQ_GEQ(src->seqhi, lo)) {
-		/* a pure ACK is judged at seqlo, as below: the window check
-		 * behind it always holds (a window is below 2^31, whatever
-		 * the shift) and seqlo does not move */
-		return false;
-	}
-	/* -MAXACKWINDOW <= ackskew <= MAXACKWINDOW << sws as one unsigned
-	 * compare: below the range the sum wraps past the bound, which stays
-	 * below 2^31 (shifts are capped at MAX_WINSHIFT) */
-	ack = p->tcp_ack;
-	if (dst->seqlo - ack + MAXACKWINDOW > ((uint32_t)MAXACKWINDOW << sws) + MAXACKWINDOW)
-		return false;
-	/* advance(), with what a pure ACK leaves as it is left out */
-	win = p->tcp_win;
-	if (src->max_win < win)
-		src->max_win = (uint16_t)win;
-	if (seq != end && SEQ_GT(end, lo))
-		src->seqlo = end;
-	if (SEQ_GEQ(ack + (win << sws), dst->seqhi))
-		dst->seqhi = ack + RW_MAX(win << sws, 1u);
-	c->to = RW_TO_TCP_ESTABLISHED;
-	c->last = now;
-	c->flags = (uint8_t)((c->flags & ~RW_CF_CLOSED) | RW_CF_SOLID);
-	return true;
-}
-
 /* Everything else: pf's pf_tcp_track_full. Out of line, so that the fast
  * path does not pay for saving the registers this one needs. */
 static __attribute__((noinline)) int track_full(struct rw_state *s, struct rw_conn *c, unsigned d,
@@ -387,8 +313,14 @@ static __attribute__((noinline)) int track_full(struct rw_state *s, struct rw_co
 int rw_tcp_track(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
 		 uint64_t now, unsigned *reason)
 {
-	if (likely(track_established(c, d, p, now)))
+	if (likely(rw_tcp_track_established(c, d, p, now)))
 		return RW_TRACK_PASS;
+	return track_full(s, c, d, p, now, reason);
+}
+
+int rw_tcp_track_full(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
+		      uint64_t now, unsigned *reason)
+{
 	return track_full(s, c, d, p, now, reason);
 }
 
