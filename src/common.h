@@ -30,12 +30,15 @@
  * and connection entries stay in L1/L2. */
 #define RW_BURST 32
 
-static inline void rw_prefetch(const void *p)
+/* Always inlined, and so must be any wrapper whose only effect is a
+ * prefetch: GCC counts a prefetch as no side effect, so a call it has not
+ * inlined yet to a function that only prefetches is dead code to it. */
+static inline __attribute__((always_inline)) void rw_prefetch(const void *p)
 {
 	__builtin_prefetch(p, 0, 3);
 }
 
-static inline void rw_prefetch_w(const void *p)
+static inline __attribute__((always_inline)) void rw_prefetch_w(const void *p)
 {
 	__builtin_prefetch(p, 1, 3);
 }
