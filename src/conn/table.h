@@ -242,7 +242,9 @@ uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, u
 			     uint32_t hint);
 
 /*
- * Find key (t->klen bytes). hint is a slot the prefetch stage found (or
+ * Find key (klen bytes, == t->klen; esize == t->esize: constants where the
+ * caller knows them, the IPv4 table's say, so that their test and multiply
+ * fold away). hint is a slot the prefetch stage found (or
  * RW_CT_NONE); it is only a hint and is checked. An entry found expired is
  * reclaimed and not returned. Returns the slot or RW_CT_NONE.
  *
@@ -251,19 +253,6 @@ uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, u
  * expired entry to reclaim) goes out of line, which checks the hint again
  * and so returns what it always did.
  */
-static inline uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h,
-				      uint64_t now, uint32_t hint)
-{
-	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h) &&
-	    rw_ctable_key_eq(t, hint, key, t->klen) &&
-	    !rw_conn_expired(t->ctx, rw_ctable_conn(t, hint), now))
-		return hint;
-	return rw_ctable_find_full(t, key, h, now, hint);
-}
-
-/* The same for a caller that knows the table's key length and entry size
- * (klen == t->klen, esize == t->esize: the IPv4 table's, say) as
- * constants: their test and multiply fold away. */
 static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key, uint32_t klen,
 					    uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
 {
@@ -276,6 +265,13 @@ static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key
 			return hint;
 	}
 	return rw_ctable_find_full(t, key, h, now, hint);
+}
+
+/* rw_ctable_find_sized with the table's own sizes. */
+static inline uint32_t rw_ctable_find(struct rw_ctable *t, const void *key, uint64_t h,
+				      uint64_t now, uint32_t hint)
+{
+	return rw_ctable_find_sized(t, key, t->klen, t->esize, h, now, hint);
 }
 
 /*

@@ -30,13 +30,6 @@ static inline void rw_addr_map4(uint8_t dst[16], const uint8_t v4[4])
 }
 
 /*
- * At most this many extension headers before the upper-layer header. Real
- * traffic carries at most three (hop-by-hop, fragment, destination options,
- * or AH); eight leaves room for odd but legal chains while bounding the work
- * an attacker can buy with one packet (RFC 7045 asks us to walk the chain,
- * not to walk it forever).
- */
-/*
  * The flag combinations a TCP segment may carry, after PSH, ECE and CWR are
  * set aside: Linux conntrack's tcp_valid_flags[] list. Anything else (no
  * flags: null scan; FIN alone or FIN|PSH|URG: FIN and Xmas scans; SYN with
@@ -62,6 +55,25 @@ static inline bool tcp_flags_ok(uint8_t f)
  * general parser. For tests that check the fast path against it. */
 int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o);
 
+/* The fixed part of a TCP header (th, 20 bytes, already checked) into p:
+ * ports, sequence numbers, flags, window. Options are the caller's. */
+static inline void tcp_fixed_fields(struct rw_pkt *p, const uint8_t *th)
+{
+	p->sport = rd16(th);
+	p->dport = rd16(th + 2);
+	p->tcp_seq = rd32(th + 4);
+	p->tcp_ack = rd32(th + 8);
+	p->tcp_flags = th[13];
+	p->tcp_win = rd16(th + 14);
+}
+
+/*
+ * At most this many extension headers before the upper-layer header. Real
+ * traffic carries at most three (hop-by-hop, fragment, destination options,
+ * or AH); eight leaves room for odd but legal chains while bounding the work
+ * an attacker can buy with one packet (RFC 7045 asks us to walk the chain,
+ * not to walk it forever).
+ */
 #define RW_IP6_MAX_EXT 8
 
 /* What the walk over an IPv6 extension-header chain found. */

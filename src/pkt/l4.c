@@ -120,12 +120,7 @@ static int parse_tcp(struct rw_pkt *p, const uint8_t *th, uint32_t n,
 	if (unlikely(!tcp_flags_ok(th[13])))
 		return RW_DROP_TCP_FLAGS;
 
-	p->sport = rd16(th);
-	p->dport = rd16(th + 2);
-	p->tcp_seq = rd32(th + 4);
-	p->tcp_ack = rd32(th + 8);
-	p->tcp_flags = th[13];
-	p->tcp_win = rd16(th + 14);
+	tcp_fixed_fields(p, th);
 	tcp_options(p, th + 20, doff - 20);
 	p->payload_off = (uint16_t)(p->l4_off + doff);
 	p->payload_len = (uint16_t)(n - doff);

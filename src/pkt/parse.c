@@ -468,12 +468,7 @@ static inline bool parse_fast(struct rw_pkt *p, uint8_t *d, uint32_t len,
 	p->icmp_type = 0;
 	p->icmp_code = 0;
 	p->icmp_id = 0;
-	p->sport = rd16(th);
-	p->dport = rd16(th + 2);
-	p->tcp_seq = rd32(th + 4);
-	p->tcp_ack = rd32(th + 8);
-	p->tcp_flags = th[13];
-	p->tcp_win = rd16(th + 14);
+	tcp_fixed_fields(p, th);
 	p->tcp_mss = 0;
 	p->tcp_wscale = RW_WSCALE_NONE;
 	p->tcp_sackok = 0;

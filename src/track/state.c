@@ -133,12 +133,8 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		q->ct_hint = RW_CT_NONE;
 		if (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
 			continue;
-		if (likely(q->proto == RW_PROTO_TCP && (q->flags & RW_PKT_L4))) {
-			sp = q->sport; /* rw_key_ports' answer, without its switch */
-			dp = q->dport;
-		} else if (!rw_key_ports(q, &sp, &dp)) {
+		if (!rw_key_ports(q, &sp, &dp))
 			continue;
-		}
 		if (likely(q->af == RW_AF_INET)) {
 			/* written in place: a copy would stall on store forwarding */
 			rw_key4_make(&k4[n4], q->proto, q->saddr, q->daddr, sp, dp, &side);

@@ -51,11 +51,7 @@ void rw_synproxy_attach(struct rw_synproxy *sp, struct rw_state *s)
  * and m' words of the fields that changed. */
 static void csum_apply(uint8_t sum[2], uint32_t delta)
 {
-	uint32_t s = (uint16_t)~ld16(sum) + delta;
-
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	st16(sum, (uint16_t)~s);
+	st16(sum, rw_csum_fold((uint16_t)~ld16(sum) + delta));
 }
 
 /* For a 32-bit field (two words). */

@@ -95,12 +95,12 @@ static void log_packet(struct rw_worker *w, const struct rw_frame *f)
 }
 
 static void count_rule(struct rw_worker *w, const struct rw_ruleset *rs, uint32_t rule,
-		       const struct rw_frame *f)
+		       uint32_t pkts, uint64_t bytes)
 {
 	struct rw_rule_ctr *c = rw_ruleset_ctr(rs, w->id, rule);
 
-	c->packets++;
-	c->bytes += f->len;
+	c->packets += pkts;
+	c->bytes += bytes;
 }
 
 /* ARP passes unless an "arp" rule for this port says otherwise. */
@@ -113,7 +113,7 @@ static unsigned judge_arp(struct rw_worker *w, const struct rw_ruleset *rs, unsi
 
 		if (!(r->in_ports & (1u << port)))
 			continue;
-		count_rule(w, rs, rs->arp_rules[k], &w->frames[i]);
+		count_rule(w, rs, rs->arp_rules[k], 1, w->frames[i].len);
 		if (r->log)
 			log_packet(w, &w->frames[i]);
 		return r->action == RW_ACT_PASS ? RW_PASS : RW_DROP_RULE_BLOCK;
@@ -232,7 +232,7 @@ static __attribute__((noinline)) void judge_misses(struct rw_worker *w, const st
 			continue;
 		}
 		r = &rs->verdict[match[j]];
-		count_rule(w, rs, (uint32_t)match[j], &w->frames[i]);
+		count_rule(w, rs, (uint32_t)match[j], 1, w->frames[i].len);
 		if (r->log)
 			log_packet(w, &w->frames[i]);
 		if (r->action != RW_ACT_PASS) {
@@ -573,12 +573,8 @@ static void rule_run_flush(struct track_burst *tb)
 {
 	uint32_t rule;
 
-	if (tb->pkts && rule_ref_current(tb->rs, tb->ref, &rule)) {
-		struct rw_rule_ctr *c = rw_ruleset_ctr(tb->rs, tb->w->id, rule);
-
-		c->packets += tb->pkts;
-		c->bytes += tb->bytes;
-	}
+	if (tb->pkts && rule_ref_current(tb->rs, tb->ref, &rule))
+		count_rule(tb->w, tb->rs, rule, tb->pkts, tb->bytes);
 	tb->pkts = 0;
 	tb->bytes = 0;
 }
