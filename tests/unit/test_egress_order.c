@@ -22,6 +22,7 @@
 #include "pkt/pkt.h"
 #include "worker/engine.h"
 #include "t.h"
+#include "frame_util.h"
 
 #define LIMIT 4
 
@@ -37,25 +38,12 @@ static unsigned ngot;
 /* Ethernet + IPv4 + UDP (checksum 0: none), 60 bytes. */
 static size_t udp(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
-	uint8_t *ip = f + 14, *l4 = ip + 20;
-	uint16_t c;
+	uint8_t *l4 = eth_ip4(f, 17, src, dst, 8 + 4);
 
-	memset(f, 0, 60);
-	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-	ip[0] = 0x45;
-	ip[3] = 20 + 8 + 4;
-	ip[8] = 64;
-	ip[9] = 17;
-	src = htonl(src);
-	dst = htonl(dst);
-	memcpy(ip + 12, &src, 4);
-	memcpy(ip + 16, &dst, 4);
-	c = rw_csum_fold(rw_csum_partial(ip, 20, 0)); /* memory byte order (pkt.h) */
-	memcpy(ip + 10, &c, 2);
 	l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
 	l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
 	l4[5] = 12;
-	return 60;
+	return FRAME_LEN;
 }
 
 static void dump(pcap_dumper_t *d, long usec, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
@@ -175,6 +163,18 @@ static void run_all(struct rw_engine *e)
 		;
 }
 
+/* run_all with port b's ring reporting nfree of cap slots free (tx_room)
+ * and taking whatever it is offered; the worker's counters in *s. */
+static void run_with_room(struct rw_engine *e, unsigned cap, unsigned nfree, struct rw_worker_stats *s)
+{
+	limited_ops.tx_room = limited_room;
+	room_cap = cap;
+	room_free = nfree;
+	tx_limit = 64;
+	run_all(e);
+	rw_engine_sum_stats(e, s);
+}
+
 TEST(established_packets_take_the_room_a_full_egress_has)
 {
 	struct rw_engine *e = start("pass proto udp keep state\n");
@@ -222,12 +222,7 @@ TEST(new_connections_leave_a_quarter_of_the_ring)
 	struct rw_worker_stats s;
 	unsigned est = 0, fresh = 0;
 
-	limited_ops.tx_room = limited_room;
-	room_cap = 8;
-	room_free = 9;
-	tx_limit = 64;
-	run_all(e);
-	rw_engine_sum_stats(e, &s);
+	run_with_room(e, 8, 9, &s);
 	CHECK_EQ(ngot, 1u + 4 + 3);
 	for (unsigned i = 1; i < ngot; i++) {
 		est += got_sport[i] == 1000;
@@ -249,12 +244,7 @@ TEST(a_ring_with_room_takes_the_whole_burst)
 	struct rw_engine *e = start("pass proto udp keep state\n");
 	struct rw_worker_stats s;
 
-	limited_ops.tx_room = limited_room;
-	room_cap = 1024;
-	room_free = 1024;
-	tx_limit = 64;
-	run_all(e);
-	rw_engine_sum_stats(e, &s);
+	run_with_room(e, 1024, 1024, &s);
 	CHECK_EQ(ngot, 13u);
 	CHECK_EQ(s.drops[RW_DROP_TX_FULL], 0u);
 	stop(e);

@@ -23,55 +23,31 @@
 #include "classify/classify.h"
 #include "worker/engine.h"
 #include "t.h"
+#include "frame_util.h"
 
 #define NPKT 12
 
 static char dir[32];
 
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* Ethernet + IPv4 + (ICMP echo id | UDP to port 9), 60 bytes. */
 static size_t frame(uint8_t *f, bool icmp, uint16_t id, uint32_t src, uint32_t dst)
 {
-	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint8_t *l4 = eth_ip4(f, icmp ? 1 : 17, src, dst, 8 + 8);
 	uint16_t c;
 
-	memset(f, 0, 60);
-	memcpy(f, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00", 14);
-	ip[0] = 0x45;
-	ip[3] = 20 + 8 + 8;
-	ip[8] = 64;
-	ip[9] = icmp ? 1 : 17;
-	src = htonl(src);
-	dst = htonl(dst);
-	memcpy(ip + 12, &src, 4);
-	memcpy(ip + 16, &dst, 4);
-	c = htons(csum(ip, 20));
-	memcpy(ip + 10, &c, 2);
 	if (icmp) {
 		l4[0] = 8;
 		l4[4] = (uint8_t)(id >> 8);
 		l4[5] = (uint8_t)id;
 		l4[7] = 1;
-		c = htons(csum(l4, 16));
+		c = rw_csum_fold(rw_csum_partial(l4, 16, 0));
 		memcpy(l4 + 2, &c, 2);
 	} else {
 		l4[0] = 0x30, l4[1] = 0x39;
 		l4[3] = 9;
 		l4[5] = 16;
 	}
-	return 60;
+	return FRAME_LEN;
 }
 
 /* a's frames at odd microseconds, b's at even ones. ids[i]: the ICMP id
