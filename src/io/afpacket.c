@@ -251,13 +251,25 @@ static int afp_rx_open(struct afp_port *ap, struct afp_queue *q, char *err, size
 	return 0;
 }
 
+/* TX ring slots: frames= rounded up to whole blocks of 16 frames. */
+static inline unsigned afp_tx_nslots(const struct afp_cfg *c)
+{
+	return (c->frame_nr + 15) / 16 * 16;
+}
+
+/* The header of TX ring slot k (< afp_tx_nslots) of q. */
+static inline struct tpacket2_hdr *afp_tx_slot(const struct afp_queue *q, unsigned k)
+{
+	return (struct tpacket2_hdr *)(q->tx_map + (size_t)k * q->cfg->frame_size);
+}
+
 static int afp_tx_open(struct afp_port *ap, struct afp_queue *q, char *err, size_t errlen)
 {
 	const struct afp_cfg *c = &ap->cfg;
 	int one = 1, ver = TPACKET_V2, rc;
 	struct tpacket_req req = {
-		.tp_block_size = c->frame_size * 16, .tp_block_nr = (c->frame_nr + 15) / 16,
-		.tp_frame_size = c->frame_size, .tp_frame_nr = (c->frame_nr + 15) / 16 * 16,
+		.tp_block_size = c->frame_size * 16, .tp_block_nr = afp_tx_nslots(c) / 16,
+		.tp_frame_size = c->frame_size, .tp_frame_nr = afp_tx_nslots(c),
 	};
 
 	q->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -493,11 +505,11 @@ static void afp_kick(struct afp_queue *q)
 static unsigned afp_tx_ring(struct afp_queue *q, struct rw_frame *f, unsigned n)
 {
 	const unsigned data_off = TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
-	const unsigned nslots = (q->cfg->frame_nr + 15) / 16 * 16;
+	const unsigned nslots = afp_tx_nslots(q->cfg);
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		struct tpacket2_hdr *h = (struct tpacket2_hdr *)(q->tx_map + (size_t)q->tx_head * q->cfg->frame_size);
+		struct tpacket2_hdr *h = afp_tx_slot(q, q->tx_head);
 		uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 
 		if (st & (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING)) {
@@ -562,7 +574,7 @@ static unsigned afp_tx_mmsg(struct afp_queue *q, struct rw_frame *f, unsigned n)
 static unsigned afp_tx_room(struct rw_port *p, unsigned qi, unsigned limit, unsigned *cap)
 {
 	struct afp_queue *q = &((struct afp_port *)p->priv)->q[qi];
-	const unsigned nslots = (q->cfg->frame_nr + 15) / 16 * 16;
+	const unsigned nslots = afp_tx_nslots(q->cfg);
 	unsigned lo = 0, hi = RW_MIN(limit, nslots);
 
 	*cap = nslots;
@@ -572,8 +584,7 @@ static unsigned afp_tx_room(struct rw_port *p, unsigned qi, unsigned limit, unsi
 	}
 	while (lo < hi) { /* first busy k in [lo, hi), or hi */
 		unsigned mid = lo + (hi - lo) / 2;
-		const struct tpacket2_hdr *h = (const struct tpacket2_hdr *)
-			(q->tx_map + (size_t)((q->tx_head + mid) % nslots) * q->cfg->frame_size);
+		const struct tpacket2_hdr *h = afp_tx_slot(q, (q->tx_head + mid) % nslots);
 
 		if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) &
 		    (TP_STATUS_SEND_REQUEST | TP_STATUS_SENDING))
