@@ -24,6 +24,15 @@
  *           "none" without prefetch, "batch" 32 prefetches then 32 uses,
  *           "stream" the prefetch D lookups ahead.
  *
+ *   latency a dependent chain of reads (each line holds the next line's
+ *           address, in random order) over N MiB: the load-to-use latency
+ *           of whichever level holds N MiB. Shows how much of the LLC this
+ *           VM really gets (on the project's VM, ~4 MiB of the 32 MiB).
+ *   hint    batches of 32 prefetches of random lines of N MiB, then the 32
+ *           lines read and written with a little work: prefetcht0 (into
+ *           L1) against prefetcht1 (into L2), the choice the connection
+ *           table makes by size (RW_CT_L2_PF_BYTES).
+ *
  *   cc -O2 -o build/memprobe bench/memprobe.c && build/memprobe
  *
  * hugetlbfs probes need pages reserved (/proc/sys/vm/nr_hugepages, and
@@ -109,6 +118,74 @@ static void probe_reach(size_t mb, int kind)
 		s += a[(size_t)idx[i] * 4096 + (idx[i] % 64) * 64];
 	printf("reach  %4zu MiB %-10s: %5.2f ns/access (%zu pages)%s\n", mb, names[kind],
 	       (double)(now_ns() - t0) / NACC, pages, s == 42 ? " " : "");
+	free(idx);
+	munmap(a, maplen);
+}
+
+static void probe_latency(size_t mb)
+{
+	size_t len = mb << 20, n = len / 64, maplen;
+	uint8_t *a = region(len, 0, &maplen);
+	uint32_t *perm = malloc(n * sizeof(*perm));
+	void **q;
+	uint64_t t0;
+
+	if (!a || !perm)
+		exit(1);
+	for (size_t i = 0; i < n; i++)
+		perm[i] = (uint32_t)i;
+	for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates: one cycle through every line */
+		size_t j = rnd() % (i + 1);
+		uint32_t x = perm[i];
+		perm[i] = perm[j];
+		perm[j] = x;
+	}
+	for (size_t i = 0; i < n; i++)
+		*(void **)(a + (size_t)perm[i] * 64) = a + (size_t)perm[(i + 1) % n] * 64;
+	q = (void **)(a + (size_t)perm[0] * 64);
+	for (uint32_t i = 0; i < NACC / 8; i++) /* warm: the TLB and caches as in steady state */
+		q = *q;
+	t0 = now_ns();
+	for (uint32_t i = 0; i < NACC / 2; i++)
+		q = *q;
+	printf("latency %4zu MiB: %6.1f ns a dependent read%s\n", mb,
+	       (double)(now_ns() - t0) / (NACC / 2), q == NULL ? " " : "");
+	free(perm);
+	munmap(a, maplen);
+}
+
+static void probe_hint(size_t mb, int l2)
+{
+	size_t len = mb << 20, n = len / 64, maplen;
+	uint8_t *a = region(len, 0, &maplen);
+	uint32_t *idx = malloc(NACC * sizeof(*idx));
+	uint64_t acc = 0, t0;
+
+	if (!a || !idx)
+		exit(1);
+	for (uint32_t i = 0; i < NACC; i++)
+		idx[i] = rnd() % (uint32_t)n;
+	t0 = now_ns();
+	for (uint32_t b = 0; b < NACC; b += 32) {
+		for (unsigned i = 0; i < 32; i++) {
+			const uint8_t *e = a + (size_t)idx[b + i] * 64;
+			if (l2)
+				__builtin_prefetch(e, 0, 2);
+			else
+				__builtin_prefetch(e, 0, 3);
+		}
+		for (unsigned i = 0; i < 32; i++) {
+			uint64_t *e = (uint64_t *)(a + (size_t)idx[b + i] * 64);
+			uint64_t v = e[0] + e[1];
+
+			for (unsigned k = 0; k < 4; k++)
+				v = v * 31 + (v >> 7);
+			e[2] = v;
+			acc += v;
+		}
+	}
+	printf("hint   %4zu MiB %s: %5.1f ns a line%s\n", mb, l2 ? "prefetcht1" : "prefetcht0",
+	       (double)(now_ns() - t0) / NACC, acc == 42 ? " " : "");
 	free(idx);
 	munmap(a, maplen);
 }
@@ -250,5 +327,12 @@ int main(void)
 	probe_entry(11250000, 40, 0, 0);
 	probe_entry(11250000, 40, 1, 0);
 	probe_entry(11250000, 40, 2, 8);
+	static const size_t lat_mb[] = {1, 2, 4, 8, 16, 64, 1024};
+	for (unsigned i = 0; i < sizeof(lat_mb) / sizeof(lat_mb[0]); i++)
+		probe_latency(lat_mb[i]);
+	for (int l2 = 0; l2 <= 1; l2++) {
+		probe_hint(4, l2);
+		probe_hint(640, l2);
+	}
 	return 0;
 }

@@ -80,6 +80,7 @@ int rw_ctable_init(struct rw_ctable *t, struct rw_conn_ctx *ctx, uint64_t conns,
 	t->nbuckets = (uint32_t)nb;
 	t->esize = esize;
 	t->klen = klen;
+	t->pf_l2 = (uint64_t)nb * RW_CT_SLOTS * esize > RW_CT_L2_PF_BYTES;
 	t->ctx = ctx;
 	return 0;
 }
@@ -124,7 +125,7 @@ uint32_t rw_ctable_probe_second(const struct rw_ctable *t, uint64_t h)
 	uint8_t tag;
 
 	rw_ctable_where(t, h, &b[0], &b[1], &tag);
-	rw_prefetch(&t->tags[(size_t)b[1] * RW_CT_SLOTS]);
+	rw_ctable_prefetch_line(t, &t->tags[(size_t)b[1] * RW_CT_SLOTS]);
 	return RW_CT_NONE;
 }
 
@@ -140,9 +141,9 @@ uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h)
 		return RW_CT_NONE;
 	uint32_t slot = b[1] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
 	const uint8_t *e = (const uint8_t *)rw_ctable_conn(t, slot);
-	rw_prefetch_w(e);
+	rw_ctable_prefetch_line(t, e);
 	if (t->esize > RW_CACHELINE)
-		rw_prefetch_w(e + RW_CACHELINE);
+		rw_ctable_prefetch_line(t, e + RW_CACHELINE);
 	return slot;
 }
 

@@ -867,3 +867,26 @@ TEST(bad_options_are_refused)
 		CHECK(s->hash_key[0] || s->hash_key[1]);
 	rw_state_destroy(s);
 }
+
+/* Tables whose entries outgrow the caches prefetch into L2, smaller ones
+ * into L1 (RW_CT_L2_PF_BYTES); the split is by the mapped entry region,
+ * since live entries spread over all of it. */
+TEST(prefetch_level_follows_table_size)
+{
+	struct rw_conn_ctx x = {.capacity = 1};
+	struct rw_ctable t;
+	char err[128];
+	uint64_t below = RW_CT_L2_PF_BYTES / 64 / 2, above = RW_CT_L2_PF_BYTES / 64 * 2;
+
+	CHECK_EQ(rw_ctable_init(&t, &x, below, 64, 16, err, sizeof(err)), 0);
+	CHECK(!t.pf_l2);
+	CHECK((uint64_t)rw_ctable_nslots(&t) * 64 <= RW_CT_L2_PF_BYTES);
+	rw_ctable_fini(&t);
+	CHECK_EQ(rw_ctable_init(&t, &x, above, 64, 16, err, sizeof(err)), 0);
+	CHECK(t.pf_l2);
+	rw_ctable_fini(&t);
+	/* IPv6 entries are two lines: half as many connections pass it too */
+	CHECK_EQ(rw_ctable_init(&t, &x, above / 2, 128, 40, err, sizeof(err)), 0);
+	CHECK(t.pf_l2);
+	rw_ctable_fini(&t);
+}
