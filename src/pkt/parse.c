@@ -6,6 +6,8 @@
  * failure returns the drop reason that names it. docs/parsing.md lists the
  * checks in order.
  */
+#include <arpa/inet.h>
+
 #include "internal.h"
 
 #define ETH_HLEN 14
@@ -155,22 +157,48 @@ static inline uint64_t ld32(const uint8_t *b)
 	return w;
 }
 
-/* The header checksum, inline for the 20-byte header nearly every packet
- * has: five 32-bit adds into 64 bits cannot overflow; folded here rather
- * than by a call (rw_csum_fold), since every packet pays it. The header is
- * right when its one's complement sum is all ones. */
+static inline uint64_t ld64(const uint8_t *b)
+{
+	uint64_t w;
+
+	memcpy(&w, b, 8);
+	return w;
+}
+
+/* x + y with the carry out of bit 63 added back in (one's complement
+ * addition in 64 bits; add, adc on x86). x + y + 1 cannot wrap when the
+ * first add did. */
+static inline uint64_t add_c64(uint64_t x, uint64_t y)
+{
+	uint64_t s = x + y;
+
+	return s + (s < y);
+}
+
+/* The high half of x + (x rotated by half its width) is the one's complement
+ * sum of x's two halves, carry included: one fold in three instructions. */
+static inline uint32_t fold64(uint64_t x)
+{
+	return (uint32_t)((x + (x >> 32 | x << 32)) >> 32);
+}
+
+/*
+ * The header checksum, inline for the 20-byte header nearly every packet
+ * has: summed as two 64-bit words and a 32-bit one with end-around carries
+ * (2^64 = 1 modulo 0xffff, so this is the 16-bit one's complement sum),
+ * folded to 32 bits, and the last fold to 16 bits done as one add whose
+ * high half must be all ones: the header is right when its one's complement
+ * sum is 0xffff. Every fold keeps a non-zero sum non-zero, so an all-zero
+ * header still fails as it did with the 16-bit sum.
+ */
 static inline bool ip4_csum_ok(const uint8_t *ip, uint32_t hl)
 {
-	uint64_t s;
+	uint32_t x;
 
 	if (unlikely(hl != 20))
 		return rw_csum_fold(rw_csum_partial(ip, hl, 0)) == 0;
-	s = ld32(ip) + ld32(ip + 4) + ld32(ip + 8) + ld32(ip + 12) + ld32(ip + 16);
-	s = (s & 0xffffffffu) + (s >> 32); /* < 2^32 + 4: the next add cannot wrap */
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return s == 0xffff;
+	x = fold64(add_c64(add_c64(ld64(ip), ld64(ip + 8)), ld32(ip + 16)));
+	return x + (x >> 16 | x << 16) >= 0xffff0000u;
 }
 
 static int parse_ip4(struct rw_pkt *p, const struct rw_parse_opts *o)
@@ -423,31 +451,39 @@ static int parse_ip6(struct rw_pkt *p, const struct rw_parse_opts *o)
  * having written nothing a caller may rely on, for any other frame or any
  * failed check: the general path then parses it and names the reason.
  */
-static inline bool parse_fast(struct rw_pkt *p, uint8_t *d, uint32_t len,
-			      const struct rw_parse_opts *o)
+static inline bool parse_fast(struct rw_pkt *p, uint8_t *d, uint32_t len)
 {
 	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
 	uint32_t tot, doff;
+	uint16_t fo;
 
-	if (len < ETH_HLEN + 40 || len > RW_FRAME_MAX || o->verify_l4_csum ||
-	    rd16(d + 12) != ETH_P_IP || ip[0] != 0x45 || ip[9] != RW_PROTO_TCP)
+	/* 54 <= len <= RW_FRAME_MAX as one unsigned compare */
+	if (len - (ETH_HLEN + 40) > RW_FRAME_MAX - (ETH_HLEN + 40))
 		return false;
+	/* Flags and fragment offset tested as they lie in memory (the mask
+	 * byte-swapped instead of the field: one test instruction). */
+	memcpy(&fo, ip + 6, 2);
+	if (rd16(d + 12) != ETH_P_IP || ip[0] != 0x45 || ip[9] != RW_PROTO_TCP ||
+	    (fo & htons(IP4_MF | IP4_OFFMASK)) || !ip4_csum_ok(ip, 20) || !tcp_flags_ok(th[13]))
+		return false;
+	/* 40 <= tot <= len - 14 in one compare (len >= 54 is known):
+	 * tot - 40 wraps when tot is too short. */
 	tot = rd16(ip + 2);
-	if (tot < 40 || tot > len - ETH_HLEN || (rd16(ip + 6) & (IP4_MF | IP4_OFFMASK)) ||
-	    !ip4_csum_ok(ip, 20) || !tcp_flags_ok(th[13]))
+	if (tot - 40 > len - (ETH_HLEN + 40))
 		return false;
-	doff = (th[12] >> 4) * 4u;
-	if (doff == 20) {
+	doff = th[12] >> 4;
+	if (doff == 5) {
 		p->tcp_ts = 0;
 		p->tcp_tsval = 0;
 		p->tcp_tsecr = 0;
-	} else if (doff == 32 && tot >= 52 && rd32(th + 20) == TCP_OPT_NOP_NOP_TS) {
+	} else if (doff == 8 && tot >= 52 && rd32(th + 20) == TCP_OPT_NOP_NOP_TS) {
 		p->tcp_ts = 1;
 		p->tcp_tsval = rd32(th + 24);
 		p->tcp_tsecr = rd32(th + 28);
 	} else {
 		return false;
 	}
+	doff *= 4;
 	p->data = d;
 	p->len = len;
 	p->flags = RW_PKT_L4;
@@ -480,9 +516,9 @@ static const struct rw_parse_opts parse_defaults;
 
 int rw_parse(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
 {
-	if (!o)
-		o = &parse_defaults;
-	if (likely(parse_fast(p, data, len, o)))
+	/* L4 checksums verified in software are the general parser's job; it
+	 * also stands in for a NULL o. */
+	if (likely(!(o && o->verify_l4_csum)) && likely(parse_fast(p, data, len)))
 		return RW_PASS;
 	return rw_parse_general(p, data, len, o);
 }
