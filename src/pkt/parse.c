@@ -175,30 +175,25 @@ static inline uint64_t add_c64(uint64_t x, uint64_t y)
 	return s + (s < y);
 }
 
-/* The high half of x + (x rotated by half its width) is the one's complement
- * sum of x's two halves, carry included: one fold in three instructions. */
-static inline uint32_t fold64(uint64_t x)
-{
-	return (uint32_t)((x + (x >> 32 | x << 32)) >> 32);
-}
-
 /*
  * The header checksum, inline for the 20-byte header nearly every packet
- * has: summed as two 64-bit words and a 32-bit one with end-around carries
- * (2^64 = 1 modulo 0xffff, so this is the 16-bit one's complement sum),
- * folded to 32 bits, and the last fold to 16 bits done as one add whose
- * high half must be all ones: the header is right when its one's complement
- * sum is 0xffff. Every fold keeps a non-zero sum non-zero, so an all-zero
- * header still fails as it did with the 16-bit sum.
+ * has. Summed as two 64-bit words and a 32-bit one with end-around carries:
+ * 2^64 = 1 modulo 0xffff, so the sum s is the 16-bit one's complement sum
+ * modulo 0xffff, and s is 0 only for an all-zero header. The header is right
+ * when that sum folds to 0xffff: s is a non-zero multiple of 0xffff. Tested
+ * without folding: s * (0xffff's inverse modulo 2^64) is s / 0xffff when
+ * that is whole, at most UINT64_MAX / 0xffff, and above it otherwise; the
+ * - 1 sends s = 0 above it too.
  */
 static inline bool ip4_csum_ok(const uint8_t *ip, uint32_t hl)
 {
-	uint32_t x;
+	const uint64_t inv = 0xfffefffefffeffffull; /* 0xffff * inv = 1 mod 2^64 */
+	uint64_t s;
 
 	if (unlikely(hl != 20))
 		return rw_csum_fold(rw_csum_partial(ip, hl, 0)) == 0;
-	x = fold64(add_c64(add_c64(ld64(ip), ld64(ip + 8)), ld32(ip + 16)));
-	return x + (x >> 16 | x << 16) >= 0xffff0000u;
+	s = add_c64(add_c64(ld64(ip), ld64(ip + 8)), ld32(ip + 16));
+	return s * inv - 1 < UINT64_MAX / 0xffff;
 }
 
 static int parse_ip4(struct rw_pkt *p, const struct rw_parse_opts *o)
