@@ -445,7 +445,7 @@ static int parse_ip6(struct rw_pkt *p, const struct rw_parse_opts *o)
  */
 static inline __attribute__((always_inline)) void
 fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint32_t tot,
-	  uint32_t doff, bool ts)
+	  uint16_t id, uint32_t doff, bool ts)
 {
 	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
 
@@ -472,7 +472,7 @@ fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint32_t
 	p->tcp_mss = 0;
 	p->tcp_tsval = ts ? rd32(th + 24) : 0;
 	p->tcp_tsecr = ts ? rd32(th + 28) : 0;
-	p->frag_id = rd16(ip + 4);
+	p->frag_id = id;
 	p->frag_off = 0;
 	rw_addr_map4(p->saddr, ip + 12);
 	rw_addr_map4(p->daddr, ip + 16);
@@ -490,7 +490,7 @@ fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint32_t
 static inline bool parse_fast(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len)
 {
 	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
-	uint32_t tot, doff;
+	uint32_t tot_id, tot, doff;
 	uint16_t fo;
 
 	/* 54 <= len <= RW_FRAME_MAX as one unsigned compare */
@@ -504,16 +504,17 @@ static inline bool parse_fast(struct rw_pkt *restrict p, uint8_t *restrict d, ui
 		return false;
 	/* 40 <= tot <= len - 14 in one compare (len >= 54 is known):
 	 * tot - 40 wraps when tot is too short. */
-	tot = rd16(ip + 2);
+	tot_id = rd32(ip + 2); /* total length and ID: one load, one byte swap */
+	tot = tot_id >> 16;
 	if (tot - 40 > len - (ETH_HLEN + 40))
 		return false;
 	doff = th[12] >> 4;
 	if (doff == 5) {
-		fast_fill(p, d, len, tot, 20, false);
+		fast_fill(p, d, len, tot, (uint16_t)tot_id, 20, false);
 		return true;
 	}
 	if (doff == 8 && tot >= 52 && rd32(th + 20) == TCP_OPT_NOP_NOP_TS) {
-		fast_fill(p, d, len, tot, 32, true);
+		fast_fill(p, d, len, tot, (uint16_t)tot_id, 32, true);
 		return true;
 	}
 	return false;
