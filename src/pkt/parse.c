@@ -487,7 +487,8 @@ fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint32_t
  * having written nothing a caller may rely on, for any other frame or any
  * failed check: the general path then parses it and names the reason.
  */
-static inline bool parse_fast(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len)
+static inline __attribute__((always_inline)) bool
+parse_fast(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len)
 {
 	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
 	uint32_t tot_id, tot, doff;
@@ -530,6 +531,11 @@ int rw_parse(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_pars
 	if (likely(!(o && o->verify_l4_csum)) && likely(parse_fast(p, data, len)))
 		return RW_PASS;
 	return rw_parse_general(p, data, len, o);
+}
+
+bool rw_parse_fast(struct rw_pkt *p, uint8_t *data, uint32_t len)
+{
+	return parse_fast(p, data, len);
 }
 
 int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
