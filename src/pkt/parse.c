@@ -6,6 +6,8 @@
  * failure returns the drop reason that names it. docs/parsing.md lists the
  * checks in order.
  */
+#include <arpa/inet.h>
+
 #include "internal.h"
 
 #define ETH_HLEN 14
@@ -155,22 +157,43 @@ static inline uint64_t ld32(const uint8_t *b)
 	return w;
 }
 
-/* The header checksum, inline for the 20-byte header nearly every packet
- * has: five 32-bit adds into 64 bits cannot overflow; folded here rather
- * than by a call (rw_csum_fold), since every packet pays it. The header is
- * right when its one's complement sum is all ones. */
+static inline uint64_t ld64(const uint8_t *b)
+{
+	uint64_t w;
+
+	memcpy(&w, b, 8);
+	return w;
+}
+
+/* x + y with the carry out of bit 63 added back in (one's complement
+ * addition in 64 bits; add, adc on x86). x + y + 1 cannot wrap when the
+ * first add did. */
+static inline uint64_t add_c64(uint64_t x, uint64_t y)
+{
+	uint64_t s = x + y;
+
+	return s + (s < y);
+}
+
+/*
+ * The header checksum, inline for the 20-byte header nearly every packet
+ * has. Summed as two 64-bit words and a 32-bit one with end-around carries:
+ * 2^64 = 1 modulo 0xffff, so the sum s is the 16-bit one's complement sum
+ * modulo 0xffff, and s is 0 only for an all-zero header. The header is right
+ * when that sum folds to 0xffff: s is a non-zero multiple of 0xffff. Tested
+ * without folding: s * (0xffff's inverse modulo 2^64) is s / 0xffff when
+ * that is whole, at most UINT64_MAX / 0xffff, and above it otherwise; the
+ * - 1 sends s = 0 above it too.
+ */
 static inline bool ip4_csum_ok(const uint8_t *ip, uint32_t hl)
 {
+	const uint64_t inv = 0xfffefffefffeffffull; /* 0xffff * inv = 1 mod 2^64 */
 	uint64_t s;
 
 	if (unlikely(hl != 20))
 		return rw_csum_fold(rw_csum_partial(ip, hl, 0)) == 0;
-	s = ld32(ip) + ld32(ip + 4) + ld32(ip + 8) + ld32(ip + 12) + ld32(ip + 16);
-	s = (s & 0xffffffffu) + (s >> 32); /* < 2^32 + 4: the next add cannot wrap */
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return s == 0xffff;
+	s = add_c64(add_c64(ld64(ip), ld64(ip + 8)), ld32(ip + 16));
+	return s * inv - 1 < UINT64_MAX / 0xffff;
 }
 
 static int parse_ip4(struct rw_pkt *p, const struct rw_parse_opts *o)
@@ -415,6 +438,47 @@ static int parse_ip6(struct rw_pkt *p, const struct rw_parse_opts *o)
 #define TCP_OPT_NOP_NOP_TS 0x0101080au
 
 /*
+ * The descriptor of a frame parse_fast accepted, every field the general
+ * path would write, in the order they lie in struct rw_pkt. Inlined once for
+ * each TCP header length, so that doff and the timestamp option's presence
+ * are constants there and the stores of constants next to each other merge.
+ */
+static inline __attribute__((always_inline)) void
+fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint32_t tot,
+	  uint16_t id, uint32_t doff, bool ts)
+{
+	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
+
+	p->data = d;
+	p->len = len;
+	p->l3_off = ETH_HLEN;
+	p->l4_off = ETH_HLEN + 20;
+	p->l3_len = (uint16_t)tot;
+	p->payload_off = (uint16_t)(ETH_HLEN + 20 + doff);
+	p->payload_len = (uint16_t)(tot - 20 - doff);
+	p->ethertype = ETH_P_IP;
+	p->nvlan = 0;
+	p->af = RW_AF_INET;
+	p->proto = RW_PROTO_TCP;
+	p->flags = RW_PKT_L4;
+	p->ttl = ip[8];
+	p->icmp_type = 0;
+	p->icmp_code = 0;
+	p->icmp_id = 0;
+	tcp_fixed_fields(p, th);
+	p->tcp_wscale = RW_WSCALE_NONE;
+	p->tcp_sackok = 0;
+	p->tcp_ts = ts;
+	p->tcp_mss = 0;
+	p->tcp_tsval = ts ? rd32(th + 24) : 0;
+	p->tcp_tsecr = ts ? rd32(th + 28) : 0;
+	p->frag_id = id;
+	p->frag_off = 0;
+	rw_addr_map4(p->saddr, ip + 12);
+	rw_addr_map4(p->daddr, ip + 16);
+}
+
+/*
  * The common frame in one pass: untagged Ethernet, IPv4 without options and
  * not a fragment, TCP without options or with just NOP, NOP, timestamp, L4
  * checksums not verified here. Writes exactly the fields the general path
@@ -423,56 +487,38 @@ static int parse_ip6(struct rw_pkt *p, const struct rw_parse_opts *o)
  * having written nothing a caller may rely on, for any other frame or any
  * failed check: the general path then parses it and names the reason.
  */
-static inline bool parse_fast(struct rw_pkt *p, uint8_t *d, uint32_t len,
-			      const struct rw_parse_opts *o)
+static inline __attribute__((always_inline)) bool
+parse_fast(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len)
 {
 	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
-	uint32_t tot, doff;
+	uint32_t tot_id, tot, doff;
+	uint16_t fo;
 
-	if (len < ETH_HLEN + 40 || len > RW_FRAME_MAX || o->verify_l4_csum ||
-	    rd16(d + 12) != ETH_P_IP || ip[0] != 0x45 || ip[9] != RW_PROTO_TCP)
+	/* 54 <= len <= RW_FRAME_MAX as one unsigned compare */
+	if (len - (ETH_HLEN + 40) > RW_FRAME_MAX - (ETH_HLEN + 40))
 		return false;
-	tot = rd16(ip + 2);
-	if (tot < 40 || tot > len - ETH_HLEN || (rd16(ip + 6) & (IP4_MF | IP4_OFFMASK)) ||
-	    !ip4_csum_ok(ip, 20) || !tcp_flags_ok(th[13]))
+	/* Flags and fragment offset tested as they lie in memory (the mask
+	 * byte-swapped instead of the field: one test instruction). */
+	memcpy(&fo, ip + 6, 2);
+	if (rd16(d + 12) != ETH_P_IP || ip[0] != 0x45 || ip[9] != RW_PROTO_TCP ||
+	    (fo & htons(IP4_MF | IP4_OFFMASK)) || !ip4_csum_ok(ip, 20) || !tcp_flags_ok(th[13]))
 		return false;
-	doff = (th[12] >> 4) * 4u;
-	if (doff == 20) {
-		p->tcp_ts = 0;
-		p->tcp_tsval = 0;
-		p->tcp_tsecr = 0;
-	} else if (doff == 32 && tot >= 52 && rd32(th + 20) == TCP_OPT_NOP_NOP_TS) {
-		p->tcp_ts = 1;
-		p->tcp_tsval = rd32(th + 24);
-		p->tcp_tsecr = rd32(th + 28);
-	} else {
+	/* 40 <= tot <= len - 14 in one compare (len >= 54 is known):
+	 * tot - 40 wraps when tot is too short. */
+	tot_id = rd32(ip + 2); /* total length and ID: one load, one byte swap */
+	tot = tot_id >> 16;
+	if (tot - 40 > len - (ETH_HLEN + 40))
 		return false;
+	doff = th[12] >> 4;
+	if (doff == 5) {
+		fast_fill(p, d, len, tot, (uint16_t)tot_id, 20, false);
+		return true;
 	}
-	p->data = d;
-	p->len = len;
-	p->flags = RW_PKT_L4;
-	p->af = RW_AF_INET;
-	p->proto = RW_PROTO_TCP;
-	p->nvlan = 0;
-	p->ethertype = ETH_P_IP;
-	p->l3_off = ETH_HLEN;
-	p->l3_len = (uint16_t)tot;
-	p->l4_off = ETH_HLEN + 20;
-	p->payload_off = (uint16_t)(ETH_HLEN + 20 + doff);
-	p->payload_len = (uint16_t)(tot - 20 - doff);
-	p->ttl = ip[8];
-	rw_addr_map4(p->saddr, ip + 12);
-	rw_addr_map4(p->daddr, ip + 16);
-	p->frag_id = rd16(ip + 4);
-	p->frag_off = 0;
-	p->icmp_type = 0;
-	p->icmp_code = 0;
-	p->icmp_id = 0;
-	tcp_fixed_fields(p, th);
-	p->tcp_mss = 0;
-	p->tcp_wscale = RW_WSCALE_NONE;
-	p->tcp_sackok = 0;
-	return true;
+	if (doff == 8 && tot >= 52 && rd32(th + 20) == TCP_OPT_NOP_NOP_TS) {
+		fast_fill(p, d, len, tot, (uint16_t)tot_id, 32, true);
+		return true;
+	}
+	return false;
 }
 
 /* What a NULL rw_parse_opts means: nothing verified beyond the headers. */
@@ -480,11 +526,16 @@ static const struct rw_parse_opts parse_defaults;
 
 int rw_parse(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
 {
-	if (!o)
-		o = &parse_defaults;
-	if (likely(parse_fast(p, data, len, o)))
+	/* L4 checksums verified in software are the general parser's job; it
+	 * also stands in for a NULL o. */
+	if (likely(!(o && o->verify_l4_csum)) && likely(parse_fast(p, data, len)))
 		return RW_PASS;
 	return rw_parse_general(p, data, len, o);
+}
+
+bool rw_parse_fast(struct rw_pkt *p, uint8_t *data, uint32_t len)
+{
+	return parse_fast(p, data, len);
 }
 
 int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
