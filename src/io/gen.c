@@ -17,9 +17,12 @@
  *   stop   nothing more
  *
  * Frames are built from per-kind templates whose checksums were summed once
- * with the variable fields zero; a packet adds its addresses, ports and
- * sequence numbers to that sum (RFC 1624's incremental update done from the
- * template). The generator keeps no per-flow state: a flow's segments
+ * with the variable fields zero; a packet stores the template's constant
+ * bytes and its addresses, ports and sequence numbers, and adds those to the
+ * sums (RFC 1624's incremental update done from the template). Every frame
+ * costs instructions the firewall's packets/s pays for on the same core, so
+ * build() and traffic() are written for few of them (comments say how).
+ * The generator keeps no per-flow state: a flow's segments
  * repeat its first sequence numbers (zero-length ACKs at 64 bytes, an
  * in-window retransmission with data at 128 bytes and more), so it costs no
  * cache miss of its own and the firewall's misses are the only ones.
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <endian.h>
 #include <arpa/inet.h>
 
 #include "gen.h"
@@ -46,9 +50,18 @@ enum gen_kind { K_SYN, K_SYNACK, K_ACK, K_DATA_CS, K_DATA_SC, K_MAX };
 
 enum gen_phase { PH_WARM = 0, PH_RUN = 1, PH_STOP = 2 };
 
+/*
+ * A kind of frame. Its header is these constants and the flow's fields;
+ * build() stores both, every frame, so a slot's last use never matters.
+ * Bytes 52..63 (urgent pointer, padding or payload) are zero in every kind:
+ * they keep the zeros the pool was made with, as the payload does.
+ */
 struct gen_tmpl {
-	uint8_t bytes[64];
-	uint64_t ipsum, tcpsum;   /* sums with addresses, ports, seq, ack zero */
+	uint8_t head[24];         /* 0..23: Ethernet, IPv4 up to the checksum */
+	uint64_t tcp_rest;        /* 46..49 (data offset, flags, window) as the top
+				   * half of the 64-bit word at 42 that the ack starts */
+	uint64_t ipsum, tcpsum;   /* sums with addresses, ports, seq, ack zero; tcpsum
+				   * without tcp_rest either (it comes with the ack) */
 };
 
 struct gen_queue {
@@ -62,6 +75,7 @@ struct gen_queue {
 	uint32_t *zseq;           /* Zipf ranks, or NULL for uniform */
 	uint64_t made[2];         /* traffic frames per side since start */
 	uint64_t warm_pkts, bytes, new_flows, tx_pkts, released;
+	uint64_t unowned;         /* frames given back that no slot of ours holds */
 	uint8_t *buf;             /* GEN_SLOTS frames of stride bytes */
 	uint32_t nfree;
 	uint16_t free[GEN_SLOTS];
@@ -79,6 +93,10 @@ struct gen_group {
 	unsigned new_thresh;      /* client packet is new when 10 random bits < this */
 	uint8_t sides;            /* bit s: side s sends traffic after start */
 	struct gen_tmpl tmpl[K_MAX];
+	/* ports[d][f & 63]: flow f's port pair (network order, as bytes
+	 * 34..37 hold it) client-to-server (d 0) and back (d 1). The flow
+	 * model's ports depend on f & 63 only (gen.h). */
+	uint32_t ports[2][64];
 	struct gen_queue *q;
 };
 
@@ -191,13 +209,20 @@ static uint64_t sum16(const uint8_t *buf, size_t len)
 	return s;
 }
 
+/*
+ * The checksum of a sum of 16-bit words: folded to 32 bits, then to 16,
+ * each time by adding the value rotated by half its width, which leaves in
+ * the top half the sum of both halves with the end-around carry (the
+ * carry out of the low half); then complemented.
+ */
 static inline uint16_t fold(uint64_t s)
 {
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	uint32_t x;
+
+	s += s >> 32 | s << 32;
+	x = (uint32_t)(s >> 32);
+	x += x >> 16 | x << 16;
+	return (uint16_t)(~x >> 16);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -208,10 +233,9 @@ static void put16(uint8_t *p, uint16_t v)
 
 static void make_tmpl(struct gen_tmpl *t, uint8_t flags, bool to_server, uint16_t payload)
 {
-	uint8_t *b = t->bytes, pseudo[12] = {0};
+	uint8_t b[64] = {0}, pseudo[12] = {0};
 	uint16_t ip_len = (uint16_t)(20 + 20 + payload);
 
-	memset(t, 0, sizeof(*t));
 	/* locally administered MACs; the bridge does not look at them */
 	memcpy(b, to_server ? "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01" "\x02\0\0\0\0\x02", 12);
 	put16(b + 12, 0x0800);
@@ -223,66 +247,96 @@ static void make_tmpl(struct gen_tmpl *t, uint8_t flags, bool to_server, uint16_
 	b[14 + 20 + 12] = 5 << 4;
 	b[14 + 20 + 13] = flags;
 	put16(b + 14 + 20 + 14, 65535);
+	memcpy(t->head, b, 24);
+	memcpy((uint8_t *)&t->tcp_rest + 4, b + 46, 4);
 	t->ipsum = sum16(b + 14, 20);
 	pseudo[9] = 6;
 	put16(pseudo + 10, (uint16_t)(20 + payload));
+	memset(b + 46, 0, 4);
 	t->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
 }
 
-/*
- * Write flow f's frame of kind k into buf: the template, then the fields
- * that vary, then both checksums from the template sums.
- */
-static inline void build(const struct gen_group *g, uint8_t *buf, unsigned k, uint64_t f)
+/* Flow f's port pairs, tabulated by f & 63 (see struct gen_group). */
+static void make_ports(struct gen_group *g)
 {
-	const struct gen_tmpl *t = &g->tmpl[k];
-	struct rw_gen_flow fl;
-	uint32_t src, dst, seq, ack, ports;
-	uint16_t sp, dp, c;
-	uint64_t a;
+	for (uint64_t i = 0; i < 64; i++) {
+		struct rw_gen_flow fl;
 
-	rw_gen_flow(f, &fl);
-	if (k == K_SYNACK || k == K_DATA_SC) {
-		src = htonl(fl.saddr), dst = htonl(fl.caddr);
-		sp = htons(fl.sport), dp = htons(fl.cport);
-		seq = k == K_SYNACK ? fl.sisn : fl.sisn + 1;
-		ack = fl.cisn + 1;
-	} else {
-		src = htonl(fl.caddr), dst = htonl(fl.saddr);
-		sp = htons(fl.cport), dp = htons(fl.sport);
-		seq = k == K_SYN ? fl.cisn : fl.cisn + 1;
-		ack = k == K_SYN ? 0 : fl.sisn + 1;
+		rw_gen_flow(i, &fl);
+		g->ports[0][i] = (uint32_t)fl.cport << 16 | fl.sport;
+		g->ports[1][i] = (uint32_t)fl.sport << 16 | fl.cport;
 	}
-	seq = htonl(seq), ack = htonl(ack);
-	ports = (uint32_t)sp | (uint32_t)dp << 16;
-	memcpy(buf, t->bytes, 64);
-	memcpy(buf + 26, &src, 4);
-	memcpy(buf + 30, &dst, 4);
-	memcpy(buf + 34, &ports, 4);
-	memcpy(buf + 38, &seq, 4);
-	memcpy(buf + 42, &ack, 4);
-	a = (uint64_t)src + dst;
-	c = fold(t->ipsum + a);
-	memcpy(buf + 24, &c, 2);
-	c = fold(t->tcpsum + a + ports + seq + ack);
-	memcpy(buf + 50, &c, 2);
 }
 
-static inline void take(struct gen_queue *gq, const struct gen_group *g, struct rw_frame *fr)
+/* a + b with the end-around carry: one's-complement addition of 64-bit
+ * words, which sums their 16-bit words four at a time. */
+static inline uint64_t add_c(uint64_t a, uint64_t b)
 {
-	uint16_t s = gq->free[--gq->nfree];
+	a += b;
+	return a + (a < b);
+}
 
-	fr->data = gq->buf + (size_t)s * g->stride;
-	fr->len = g->o.frame_size;
+/*
+ * Write flow f's frame of kind k into b: the kind's constants, the flow's
+ * addresses, ports and sequence numbers, then both checksums from the
+ * template's sums (RFC 1624's incremental update, done from the template).
+ * Always inlined: with k a constant the choices below are made at compile
+ * time, and t a local copy lets the template stay in registers (stores
+ * through b could alias anything else).
+ */
+static inline __attribute__((always_inline)) void build(const struct gen_tmpl *t,
+							const uint32_t (*ports)[64], uint8_t *b,
+							unsigned k, uint64_t f)
+{
+	bool back = k == K_SYNACK || k == K_DATA_SC; /* server to client */
+	struct rw_gen_flow fl;
+	uint32_t seq, ack;
+	uint64_t addrs, pseq, ackw, s;
+	uint16_t c;
+
+	rw_gen_flow(f, &fl);
+	seq = (back ? fl.sisn : fl.cisn) + (k != K_SYN && k != K_SYNACK);
+	ack = k == K_SYN ? 0 : (back ? fl.cisn : fl.sisn) + 1;
+	/* bytes 26..49 as three big-endian 64-bit words: one swap for two fields */
+	addrs = back ? (uint64_t)fl.saddr << 32 | fl.caddr : (uint64_t)fl.caddr << 32 | fl.saddr;
+	addrs = htobe64(addrs);
+	pseq = htobe64((uint64_t)ports[back][f & 63] << 32 | seq);
+	ackw = htonl(ack) | t->tcp_rest;
+	/* two overlapping 16-byte copies: two vector stores */
+	memcpy(b, t->head, 16);
+	memcpy(b + 8, t->head + 8, 16);
+	memcpy(b + 26, &addrs, 8);
+	memcpy(b + 34, &pseq, 8);
+	memcpy(b + 42, &ackw, 8);
+	s = add_c(t->ipsum, addrs);
+	c = fold(s);
+	memcpy(b + 24, &c, 2);
+	s = add_c(add_c(add_c(t->tcpsum, addrs), pseq), ackw);
+	c = fold(s);
+	memcpy(b + 50, &c, 2);
+}
+
+/* Frames carry handle slot + 1: handle 0 is "a frame no pool owns" to every
+ * backend (the SYN proxy's own frames come to tx_burst with it). */
+static inline uint8_t *take(struct gen_queue *gq, uint8_t *buf, uint32_t stride, uint32_t len,
+			    size_t *nfree, struct rw_frame *fr)
+{
+	uint16_t s = gq->free[--*nfree];
+
+	fr->data = buf + (size_t)s * stride;
+	fr->len = len;
 	fr->ts_ns = 0; /* the worker reads its clock once a burst */
-	fr->handle = s;
+	fr->handle = (uint64_t)s + 1;
+	return fr->data;
 }
 
 /* Warm-up, one step of the handshake of up to a burst of flows. */
 static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned side, unsigned q,
 			   struct rw_frame *f, unsigned max)
 {
+	struct gen_tmpl t;
 	unsigned k, n;
+	size_t nfree = gq->nfree;
 
 	if (gq->warm_cur >= gq->nflows)
 		return 0;
@@ -299,25 +353,59 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 	} else {
 		return 0;
 	}
+	t = g->tmpl[k];
 	n = RW_MIN(gq->warm_n, max);
-	n = RW_MIN(n, gq->nfree);
+	n = RW_MIN(n, nfree);
 	for (unsigned i = 0; i < n; i++) {
-		take(gq, g, &f[i]);
-		build(g, f[i].data, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
+		uint8_t *b = take(gq, gq->buf, g->stride, g->o.frame_size, &nfree, &f[i]);
+
+		build(&t, g->ports, b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
 	}
+	gq->nfree = (uint32_t)nfree;
 	if (k == K_ACK)
 		gq->warm_cur += n;
 	gq->warm_pkts += n;
 	return n;
 }
 
-static inline uint64_t pick(struct gen_queue *gq, uint64_t r)
+/*
+ * n frames of one side's traffic, all of kind k but the new flows' SYNs
+ * (may_new: the client side of syn-flood and mixed). Inlined once per
+ * (k, may_new), so the per-packet loop has no test of the side or the
+ * profile; the queue's state is in locals for the loop, written back after
+ * it, because the frame stores could alias it.
+ */
+static inline __attribute__((always_inline)) void traffic(struct gen_group *g, struct gen_queue *gq,
+							  unsigned q, struct rw_frame *f, unsigned n,
+							  unsigned k, bool may_new)
 {
-	if (gq->zseq) {
-		uint32_t rank = gq->zseq[gq->zpos++ & (RW_GEN_ZSEQ_LEN - 1)];
-		return rank;
+	const struct gen_tmpl t = g->tmpl[k], syn = g->tmpl[K_SYN];
+	const uint32_t *zseq = gq->zseq;
+	uint8_t *buf = gq->buf;
+	uint64_t rng = gq->rng, nflows = gq->nflows, first_new = gq->next_new, next_new = first_new;
+	uint32_t zpos = gq->zpos, stride = g->stride, len = g->o.frame_size;
+	size_t nfree = gq->nfree;
+	unsigned nq = g->nqueues, thresh = g->new_thresh;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t r = rw_gen_rand(&rng);
+		uint8_t *b = take(gq, buf, stride, len, &nfree, &f[i]);
+
+		if (may_new && (r >> 54) < thresh) {
+			/* a new flow: numbered past the established ones */
+			build(&syn, g->ports, b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
+		} else {
+			uint64_t j = zseq ? zseq[zpos++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(r, nflows);
+
+			build(&t, g->ports, b, k, rw_gen_flow_id(j, q, nq));
+		}
 	}
-	return rw_gen_below(r, gq->nflows);
+	gq->rng = rng;
+	gq->zpos = zpos;
+	gq->nfree = (uint32_t)nfree;
+	gq->next_new = next_new;
+	gq->new_flows += next_new - first_new;
+	gq->bytes += (uint64_t)n * len;
 }
 
 /* Traffic: a burst of one side's packets. */
@@ -326,26 +414,13 @@ static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned si
 {
 	uint64_t left = (g->sides >> side & 1) ? g->limit - gq->made[side] : 0;
 	unsigned n = (unsigned)RW_MIN((uint64_t)RW_MIN(max, gq->nfree), left);
-	unsigned kind = side ? K_DATA_SC : K_DATA_CS;
 
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t r = rw_gen_rand(&gq->rng);
-		uint64_t fid;
-		unsigned k = kind;
-
-		take(gq, g, &f[i]);
-		if (side == 0 && (r >> 54) < g->new_thresh) {
-			/* a new flow: numbered past the established ones */
-			fid = gq->nflows + gq->next_new++;
-			fid = rw_gen_flow_id(fid, q, g->nqueues);
-			k = K_SYN;
-			gq->new_flows++;
-		} else {
-			fid = rw_gen_flow_id(pick(gq, r), q, g->nqueues);
-		}
-		build(g, f[i].data, k, fid);
-		gq->bytes += f[i].len;
-	}
+	if (side)
+		traffic(g, gq, q, f, n, K_DATA_SC, false);
+	else if (g->new_thresh)
+		traffic(g, gq, q, f, n, K_DATA_CS, true);
+	else
+		traffic(g, gq, q, f, n, K_DATA_CS, false);
 	gq->made[side] += n;
 	return n;
 }
@@ -363,11 +438,30 @@ static unsigned gen_rx(struct rw_port *p, unsigned q, struct rw_frame *f, unsign
 	return 0;
 }
 
+/*
+ * Frames back to the pool. A frame of ours has a handle in 1..GEN_SLOTS;
+ * others (handle 0: the SYN proxy's frames, or garbage) are counted and
+ * left alone. Only a frame given back twice can make more come back than
+ * are out: the free list's room is checked once a burst.
+ */
 static void give_back(struct gen_queue *gq, const struct rw_frame *f, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (likely(f[i].handle < GEN_SLOTS && gq->nfree < GEN_SLOTS))
-			gq->free[gq->nfree++] = (uint16_t)f[i].handle;
+	size_t nfree = gq->nfree;
+
+	if (unlikely(n > GEN_SLOTS - nfree)) {
+		gq->unowned += n - (GEN_SLOTS - nfree);
+		n = GEN_SLOTS - nfree;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t s = f[i].handle - 1;
+
+		if (unlikely(s >= GEN_SLOTS)) {
+			gq->unowned++;
+			continue;
+		}
+		gq->free[nfree++] = (uint16_t)s;
+	}
+	gq->nfree = (uint32_t)nfree;
 }
 
 static unsigned gen_tx(struct rw_port *p, unsigned q, struct rw_frame *f, unsigned n)
@@ -475,6 +569,7 @@ static struct gen_group *new_group(const char *arg, const struct rw_gen_opts *o,
 	/* data is pushed (PSH|ACK); without data a segment is a plain ACK */
 	make_tmpl(&g->tmpl[K_DATA_CS], g->payload ? 0x18 : 0x10, true, g->payload);
 	make_tmpl(&g->tmpl[K_DATA_SC], g->payload ? 0x18 : 0x10, false, g->payload);
+	make_ports(g);
 	g->q = aligned_alloc(RW_CACHELINE, nqueues * sizeof(*g->q));
 	if (!g->q) {
 		free(g);
@@ -595,6 +690,7 @@ void rw_gen_counts(const struct rw_port *p, struct rw_gen_counts *out)
 		out->new_flows += gq->new_flows;
 		out->tx_pkts += gq->tx_pkts;
 		out->released += gq->released;
+		out->unowned += gq->unowned;
 	}
 }
 

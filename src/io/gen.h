@@ -67,6 +67,7 @@ struct rw_gen_counts {
 	uint64_t new_flows;     /* SYNs of new flows among them */
 	uint64_t tx_pkts;       /* frames that came back through tx_burst */
 	uint64_t released;      /* frames that came back through release */
+	uint64_t unowned;       /* of both: frames not from the pool (left alone) */
 };
 void rw_gen_counts(const struct rw_port *p, struct rw_gen_counts *out);
 
@@ -80,7 +81,8 @@ struct rw_gen_flow {
 
 /* Flow f's tuple. The client (address, port) is unique per f below
  * RW_GEN_MAX_FLOWS: 10.0.0.0/8 times 64 ports. Servers spread over
- * 198.18.0.0/15 (RFC 2544's benchmarking range), ports 80 and 443. */
+ * 198.18.0.0/15 (RFC 2544's benchmarking range), ports 80 and 443. Both
+ * ports are functions of f & 63: gen.c tabulates them that way. */
 static inline void rw_gen_flow(uint64_t f, struct rw_gen_flow *fl)
 {
 	uint32_t h = (uint32_t)f * 0x9e3779b1u;
