@@ -116,6 +116,9 @@ void bench_report(const struct rw_engine *e, const struct bench_opts *o,
 		if (timed(r, i))
 			fprintf(f, " %s=%llu", rw_reason_name(i), (unsigned long long)timed(r, i));
 	fprintf(f, "\n");
+	if (unlikely(r->gen.unowned)) /* the worker handed back frames the generator never gave */
+		fprintf(f, "generator: %llu frames returned that it does not own (not reused)\n",
+			(unsigned long long)r->gen.unowned);
 	for (unsigned i = 0; i < r->nreloads; i++)
 		fprintf(f, "reload at %.2f s: %s, %zu rules, %.1f ms\n", r->reloads[i].at,
 			r->reloads[i].ok ? "ok" : "FAILED", r->reloads[i].nrules, r->reloads[i].ms);
@@ -187,10 +190,10 @@ void bench_report_json(const struct rw_engine *e, const struct bench_opts *o,
 	fprintf(f, "},\n  \"packets\": %llu, \"secs\": %.6f, \"pps\": %.0f, \"pps_per_worker\": %.0f, \"ns_per_packet\": %.3f,\n",
 		(unsigned long long)total_pkts(e, r), r->secs, pps, per, per > 0 ? 1e9 / per : 0);
 	json_workers(f, e, r);
-	fprintf(f, "  \"generator\": {\"packets\": %llu, \"bytes\": %llu, \"new_flows\": %llu, \"forwarded\": %llu, \"released\": %llu},\n",
+	fprintf(f, "  \"generator\": {\"packets\": %llu, \"bytes\": %llu, \"new_flows\": %llu, \"forwarded\": %llu, \"released\": %llu, \"unowned\": %llu},\n",
 		(unsigned long long)r->gen.pkts, (unsigned long long)r->gen.bytes,
 		(unsigned long long)r->gen.new_flows, (unsigned long long)r->gen.tx_pkts,
-		(unsigned long long)r->gen.released);
+		(unsigned long long)r->gen.released, (unsigned long long)r->gen.unowned);
 	fprintf(f, "  \"states\": {\"live\": %llu, \"capacity\": %llu, \"occupancy\": %.4f, \"created\": %llu, \"expired\": %llu, \"removed\": %llu, \"evicted\": %llu, \"refused\": %llu, \"relocated\": %llu},\n",
 		(unsigned long long)r->ss.current, (unsigned long long)r->capacity,
 		r->capacity ? (double)r->ss.current / (double)r->capacity : 0,
