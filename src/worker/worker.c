@@ -400,21 +400,21 @@ void rw_engine_print_frag(const struct rw_engine *e, FILE *f)
 			(unsigned long long)t.open_dgrams);
 }
 
-/* Stage 2 for one frame: parse, and settle what needs no state. Returns
- * true when the packet goes on to the connection table. */
-static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
-		      unsigned in_port, const struct rw_parse_opts *po, unsigned *verdict)
+/* Stage 2 for a frame that is not a whole IP packet parsed clean: a
+ * drop, ARP or another EtherType, or a fragment. Returns true when it goes
+ * on to the connection table after all (the fragment that completes its
+ * datagram). Out of line, so that the parse loop keeps only what the
+ * common case needs in its registers. */
+static __attribute__((noinline)) bool pre_judge_rare(struct rw_worker *w, const struct rw_ruleset *rs,
+						     unsigned i, int r, unsigned *verdict)
 {
 	struct rw_pkt *p = &w->pkts[i];
-	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, po);
 
-	p->in_port = (uint8_t)in_port;
-	p->ct_solid = 0;
-	if (unlikely(r != RW_PASS)) {
+	if (r != RW_PASS) {
 		verdict[i] = rw_frag_refine(p, (unsigned)r);
 		return false;
 	}
-	if (unlikely(p->af == RW_AF_NONE)) {
+	if (p->af == RW_AF_NONE) {
 		if (p->flags & RW_PKT_ARP)
 			verdict[i] = judge_arp(w, rs, i);
 		else
@@ -422,9 +422,22 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 		return false;
 	}
 	/* Fragments are judged once, as their whole datagram (docs/fragments.md). */
-	if (unlikely(p->flags & RW_PKT_FRAG))
-		return frag_in(w, rs, i, verdict);
-	return true;
+	return frag_in(w, rs, i, verdict);
+}
+
+/* Stage 2 for one frame: parse, and settle what needs no state. Returns
+ * true when the packet goes on to the connection table. */
+static inline bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
+			     unsigned in_port, const struct rw_parse_opts *po, unsigned *verdict)
+{
+	struct rw_pkt *p = &w->pkts[i];
+	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, po);
+
+	p->in_port = (uint8_t)in_port;
+	p->ct_solid = 0;
+	if (likely(r == RW_PASS) && likely(p->af != RW_AF_NONE) && likely(!(p->flags & RW_PKT_FRAG)))
+		return true;
+	return pre_judge_rare(w, rs, i, r, verdict);
 }
 
 /* True when connection hash h is among hs[0..n): an earlier packet of this
@@ -645,7 +658,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			      unsigned q, unsigned n)
 {
 	struct rw_pkt *tracked[RW_BURST];
-	uint8_t idx[RW_BURST], miss[RW_BURST], later[RW_BURST];
+	uint8_t miss[RW_BURST], later[RW_BURST];
 	uint64_t mhash[RW_BURST];
 	/* RW_PASS (0) unless a stage writes another verdict: the hits, most
 	 * packets, need no store */
@@ -663,10 +676,8 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 
 	for (unsigned i = 0; i < n; i++) {
 		rx_bytes += w->frames[i].len;
-		if (pre_judge(w, rs, i, in_port, po, verdict)) {
-			tracked[nt] = &w->pkts[i];
-			idx[nt++] = (uint8_t)i;
-		}
+		if (pre_judge(w, rs, i, in_port, po, verdict))
+			tracked[nt++] = &w->pkts[i];
 	}
 	/* once a burst: the counters live in memory the calls above may
 	 * write, so per-packet increments would be loads and stores */
@@ -684,14 +695,17 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	 * arrival order: batching must not change a verdict. */
 	for (unsigned j = 0; j < nt; j++) {
 		struct rw_pkt *p = tracked[j];
+		/* its frame's index: one array fewer to fill and read than
+		 * keeping the indices beside the pointers */
+		unsigned i = (unsigned)(p - w->pkts);
 		bool prep = p->ct_prep; /* tracking consumes it; the hash stays */
 
 		if (unlikely(nmh && follows_miss(p, mhash, nmh))) {
-			later[nlater++] = idx[j];
+			later[nlater++] = (uint8_t)i;
 			continue;
 		}
-		if (track_one(w, rs, p, idx[j], now, verdict, &run)) {
-			miss[nmiss++] = idx[j];
+		if (track_one(w, rs, p, i, now, verdict, &run)) {
+			miss[nmiss++] = (uint8_t)i;
 			if (prep)
 				mhash[nmh++] = p->hash;
 		}
