@@ -658,7 +658,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			      unsigned q, unsigned n)
 {
 	struct rw_pkt *tracked[RW_BURST];
-	uint8_t miss[RW_BURST], later[RW_BURST];
+	uint8_t idx[RW_BURST], miss[RW_BURST], later[RW_BURST];
 	uint64_t mhash[RW_BURST];
 	/* RW_PASS (0) unless a stage writes another verdict: the hits, most
 	 * packets, need no store */
@@ -676,8 +676,10 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 
 	for (unsigned i = 0; i < n; i++) {
 		rx_bytes += w->frames[i].len;
-		if (pre_judge(w, rs, i, in_port, po, verdict))
-			tracked[nt++] = &w->pkts[i];
+		if (pre_judge(w, rs, i, in_port, po, verdict)) {
+			tracked[nt] = &w->pkts[i];
+			idx[nt++] = (uint8_t)i;
+		}
 	}
 	/* once a burst: the counters live in memory the calls above may
 	 * write, so per-packet increments would be loads and stores */
@@ -695,9 +697,10 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	 * arrival order: batching must not change a verdict. */
 	for (unsigned j = 0; j < nt; j++) {
 		struct rw_pkt *p = tracked[j];
-		/* its frame's index: one array fewer to fill and read than
-		 * keeping the indices beside the pointers */
-		unsigned i = (unsigned)(p - w->pkts);
+		/* its frame's index: kept beside the pointer, as working it
+		 * out from the pointer (a division by the descriptor's size)
+		 * cost more than filling and reading idx[] */
+		unsigned i = idx[j];
 		bool prep = p->ct_prep; /* tracking consumes it; the hash stays */
 
 		if (unlikely(nmh && follows_miss(p, mhash, nmh))) {
