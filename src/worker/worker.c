@@ -707,7 +707,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 			later[nlater++] = (uint8_t)i;
 			continue;
 		}
-		if (track_one(w, rs, p, i, now, verdict, &run)) {
+		if (unlikely(track_one(w, rs, p, i, now, verdict, &run))) {
 			miss[nmiss++] = (uint8_t)i;
 			if (prep)
 				mhash[nmh++] = p->hash;
