@@ -283,6 +283,11 @@ static __attribute__((noinline, cold)) int frag_setup(struct rw_worker *w, const
 	};
 	char err[128];
 
+	/* From here on frag_dg[] holds RW_FRAG_NONE between bursts: only
+	 * rw_frag_add sets an entry, and frag_emit clears what it set, so the
+	 * parse loop need not store it for every packet. */
+	for (unsigned i = 0; i < RW_BURST; i++)
+		w->frag_dg[i] = RW_FRAG_NONE;
 	w->frag_view = malloc((size_t)RW_BURST * RW_FRAG_VIEW_MAX);
 	w->frag = w->frag_view ? rw_frag_create(&o, err, sizeof(err)) : NULL;
 	if (!w->frag) {
@@ -395,22 +400,21 @@ void rw_engine_print_frag(const struct rw_engine *e, FILE *f)
 			(unsigned long long)t.open_dgrams);
 }
 
-/* Stage 2 for one frame: parse, and settle what needs no state. Returns
- * true when the packet goes on to the connection table. */
-static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
-		      unsigned in_port, const struct rw_parse_opts *po, unsigned *verdict)
+/* Stage 2 for a frame that is not a whole IP packet parsed clean: a
+ * drop, ARP or another EtherType, or a fragment. Returns true when it goes
+ * on to the connection table after all (the fragment that completes its
+ * datagram). Out of line, so that the parse loop keeps only what the
+ * common case needs in its registers. */
+static __attribute__((noinline)) bool pre_judge_rare(struct rw_worker *w, const struct rw_ruleset *rs,
+						     unsigned i, int r, unsigned *verdict)
 {
 	struct rw_pkt *p = &w->pkts[i];
-	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, po);
 
-	p->in_port = (uint8_t)in_port;
-	p->ct_solid = 0;
-	w->frag_dg[i] = RW_FRAG_NONE;
-	if (unlikely(r != RW_PASS)) {
+	if (r != RW_PASS) {
 		verdict[i] = rw_frag_refine(p, (unsigned)r);
 		return false;
 	}
-	if (unlikely(p->af == RW_AF_NONE)) {
+	if (p->af == RW_AF_NONE) {
 		if (p->flags & RW_PKT_ARP)
 			verdict[i] = judge_arp(w, rs, i);
 		else
@@ -418,9 +422,22 @@ static bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned
 		return false;
 	}
 	/* Fragments are judged once, as their whole datagram (docs/fragments.md). */
-	if (unlikely(p->flags & RW_PKT_FRAG))
-		return frag_in(w, rs, i, verdict);
-	return true;
+	return frag_in(w, rs, i, verdict);
+}
+
+/* Stage 2 for one frame: parse, and settle what needs no state. Returns
+ * true when the packet goes on to the connection table. */
+static inline bool pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i,
+			     unsigned in_port, const struct rw_parse_opts *po, unsigned *verdict)
+{
+	struct rw_pkt *p = &w->pkts[i];
+	int r = rw_parse(p, w->frames[i].data, w->frames[i].len, po);
+
+	p->in_port = (uint8_t)in_port;
+	p->ct_solid = 0;
+	if (likely(r == RW_PASS) && likely(p->af != RW_AF_NONE) && likely(!(p->flags & RW_PKT_FRAG)))
+		return true;
+	return pre_judge_rare(w, rs, i, r, verdict);
 }
 
 /* True when connection hash h is among hs[0..n): an earlier packet of this
@@ -459,6 +476,30 @@ static unsigned admit_second(struct rw_port *out, unsigned oq, unsigned nf, unsi
 }
 
 /*
+ * The end of stage 8: offer fwd[0..offer) of the nf passed frames (of
+ * fwd_bytes bytes in all) to out, count what it took, and drop the rest as
+ * tx-full, their frames back to in.
+ */
+static void egress(struct rw_worker *w, struct rw_port *in, struct rw_port *out, unsigned q,
+		   struct rw_frame *fwd, unsigned nf, unsigned offer, uint64_t fwd_bytes)
+{
+	struct rw_port_stats *pin = &w->st.port[in->index];
+	struct rw_port_stats *pout = &w->st.port[out->index];
+	unsigned sent = offer ? out->ops->tx_burst(out, q % out->nqueues, fwd, offer) : 0;
+
+	pout->tx_pkts += sent;
+	pout->tx_bytes += fwd_bytes;
+	for (unsigned i = sent; i < nf; i++) {
+		pout->tx_bytes -= fwd[i].len;
+		w->st.drops[RW_DROP_TX_FULL]++;
+		pin->drop_pkts++;
+		pin->drop_bytes += fwd[i].len;
+	}
+	if (sent < nf)
+		in->ops->release(in, q, fwd + sent, nf - sent);
+}
+
+/*
  * Stage 8: forward what passed to the other port, release the rest.
  *
  * Packets of connections established both ways (and ARP, and ICMP errors
@@ -470,21 +511,34 @@ static unsigned admit_second(struct rw_port *out, unsigned oq, unsigned nf, unsi
  * changes, never within one: a connection's packet goes first only if no
  * earlier packet of the same connection in this burst went second (the
  * burst in which a connection becomes established, say).
+ *
+ * nfirst: the packets state passed on connections established both ways;
+ * rx_bytes: the burst's bytes.
  */
 static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, unsigned n,
-			 const unsigned *verdict)
+			 const unsigned *verdict, unsigned nfirst, uint64_t rx_bytes)
 {
 	struct rw_engine *e = w->eng;
 	struct rw_frame fwd[RW_BURST], drop[RW_BURST], second[RW_BURST];
 	uint64_t second_hash[RW_BURST];
-	unsigned nf = 0, nd = 0, ns = 0, nsh = 0, sent;
+	unsigned nf = 0, nd = 0, ns = 0, nsh = 0;
 	struct rw_port *out = e->nports == 2 ? &e->ports[in->index ^ 1] : NULL;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 	uint64_t fwd_bytes = 0;
-	/* Without an egress or once fragments have been seen (frag.c may have
-	 * copied a frame of this burst, whatever its verdict) every frame takes
+
+	/* The common case: every frame first class (so passed, and no
+	 * fragment completed). The loop below would copy them all to fwd in
+	 * arrival order with rx_bytes as their bytes: send them from where
+	 * they arrived instead. */
+	if (likely(nfirst == n) && likely(out) && likely(!w->frag_ndone)) {
+		egress(w, in, out, q, w->frames, n, n, rx_bytes);
+		return;
+	}
+
+	/* Without an egress or when a datagram completed in this burst
+	 * (frag.c copied its frames, whatever the verdict) every frame takes
 	 * the checks below; otherwise a passed frame needs none of them. */
-	const unsigned careful = !out || w->frag;
+	const unsigned careful = !out || w->frag_ndone;
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned v = verdict[i];
@@ -531,75 +585,62 @@ static void finish_burst(struct rw_worker *w, struct rw_port *in, unsigned q, un
 
 	memcpy(fwd + nf, second, ns * sizeof(*second));
 	nf += ns;
-	if (nf) {
-		struct rw_port_stats *pout = &w->st.port[out->index];
-
-		sent = offer ? out->ops->tx_burst(out, q % out->nqueues, fwd, offer) : 0;
-		pout->tx_pkts += sent;
-		pout->tx_bytes += fwd_bytes;
-		for (unsigned i = sent; i < nf; i++) {
-			pout->tx_bytes -= fwd[i].len;
-			w->st.drops[RW_DROP_TX_FULL]++;
-			pin->drop_pkts++;
-			pin->drop_bytes += fwd[i].len;
-		}
-		if (sent < nf)
-			in->ops->release(in, q, fwd + sent, nf - sent);
-	}
+	if (nf)
+		egress(w, in, out, q, fwd, nf, offer, fwd_bytes);
 	if (nd)
 		in->ops->release(in, q, drop, nd);
 }
 
 /*
- * What the track stage of one burst shares between its packets. Rule
- * counters of the packets state passed are added once for each run of
- * packets with the same rule reference instead of once a packet (an
+ * Rule counters of the packets state passed are added once for each run
+ * of packets with the same rule reference instead of once a packet (an
  * established burst is mostly one rule's). The sums are the same: the
  * reference names the same rule whenever it is added, rs being the
- * burst's set throughout. One pointer to all of it keeps the per-packet
- * call cheap: few arguments, few registers to save around the tracker.
+ * burst's set throughout. A local of process_burst, which track_one is
+ * inlined into, so that the run stays in registers.
  */
-struct track_burst {
-	struct rw_worker *w;
-	const struct rw_ruleset *rs;
-	unsigned *verdict;
-	uint64_t now;
+struct rule_run {
 	uint32_t ref;   /* the run's rule reference */
 	uint32_t pkts;  /* and its packets and bytes not yet added */
 	uint64_t bytes;
+	unsigned first; /* packets passed on connections established both ways */
 };
 
-static void rule_run_flush(struct track_burst *tb)
+static void rule_run_add(struct rw_worker *w, const struct rw_ruleset *rs, uint32_t ref,
+			 uint32_t pkts, uint64_t bytes)
 {
 	uint32_t rule;
 
-	if (tb->pkts && rule_ref_current(tb->rs, tb->ref, &rule))
-		count_rule(tb->w, tb->rs, rule, tb->pkts, tb->bytes);
-	tb->pkts = 0;
-	tb->bytes = 0;
+	if (pkts && rule_ref_current(rs, ref, &rule))
+		count_rule(w, rs, rule, pkts, bytes);
 }
 
-/* Stage 5 for one packet: track it against its connection. Returns true
+/* Stage 5 for packet i (p): track it against its connection. Returns true
  * on a miss (the rules must decide); the caller counts hits and misses
- * once a burst. */
-static bool track_one(struct track_burst *tb, unsigned i)
+ * once a burst. verdict[i] is RW_PASS already. Always inlined: as a call
+ * it kept the run in memory and cost a frame and ~20 instructions a
+ * packet. */
+static inline __attribute__((always_inline)) bool
+track_one(struct rw_worker *w, const struct rw_ruleset *rs, struct rw_pkt *p, unsigned i,
+	  uint64_t now, unsigned *verdict, struct rule_run *run)
 {
-	struct rw_worker *w = tb->w;
 	unsigned reason = RW_PASS;
 	uint32_t ref = 0;
 
-	switch (rw_state_track(w->state, &w->pkts[i], tb->now, &ref, &reason)) {
+	switch (rw_state_track(w->state, p, now, &ref, &reason)) {
 	case RW_TRACK_PASS:
-		tb->verdict[i] = RW_PASS;
-		if (unlikely(ref != tb->ref)) {
-			rule_run_flush(tb);
-			tb->ref = ref;
+		if (unlikely(ref != run->ref)) {
+			rule_run_add(w, rs, run->ref, run->pkts, run->bytes);
+			run->ref = ref;
+			run->pkts = 0;
+			run->bytes = 0;
 		}
-		tb->pkts++;
-		tb->bytes += tb->w->frames[i].len;
+		run->pkts++;
+		run->bytes += w->frames[i].len;
+		run->first += p->ct_solid;
 		return false;
 	case RW_TRACK_DROP:
-		tb->verdict[i] = reason;
+		verdict[i] = reason;
 		return false;
 	default:
 		return true;
@@ -619,10 +660,13 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	struct rw_pkt *tracked[RW_BURST];
 	uint8_t idx[RW_BURST], miss[RW_BURST], later[RW_BURST];
 	uint64_t mhash[RW_BURST];
-	unsigned verdict[RW_BURST];
+	/* RW_PASS (0) unless a stage writes another verdict: the hits, most
+	 * packets, need no store */
+	unsigned verdict[RW_BURST] = {0};
 	unsigned nt = 0, nmiss = 0, nlater = 0, nmh = 0, nmisses;
 	uint64_t now = frame_now(w, &w->frames[n - 1]);
 
+	static_assert(RW_PASS == 0, "verdict[] starts as all RW_PASS");
 	w->last_ts = now;
 	struct rw_port_stats *pin = &w->st.port[in->index];
 	uint64_t rx_bytes = 0;
@@ -642,7 +686,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	pin->rx_pkts += n;
 	pin->rx_bytes += rx_bytes;
 
-	struct track_burst tb = {.w = w, .rs = rs, .verdict = verdict, .now = now};
+	struct rule_run run = {0};
 
 	rw_state_prepare(w->state, tracked, nt);
 	rw_state_prefetch(w->state, tracked, nt);
@@ -653,14 +697,18 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	 * arrival order: batching must not change a verdict. */
 	for (unsigned j = 0; j < nt; j++) {
 		struct rw_pkt *p = tracked[j];
+		/* its frame's index: kept beside the pointer, as working it
+		 * out from the pointer (a division by the descriptor's size)
+		 * cost more than filling and reading idx[] */
+		unsigned i = idx[j];
 		bool prep = p->ct_prep; /* tracking consumes it; the hash stays */
 
 		if (unlikely(nmh && follows_miss(p, mhash, nmh))) {
-			later[nlater++] = idx[j];
+			later[nlater++] = (uint8_t)i;
 			continue;
 		}
-		if (track_one(&tb, idx[j])) {
-			miss[nmiss++] = idx[j];
+		if (unlikely(track_one(w, rs, p, i, now, verdict, &run))) {
+			miss[nmiss++] = (uint8_t)i;
 			if (prep)
 				mhash[nmh++] = p->hash;
 		}
@@ -669,17 +717,17 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	if (nmiss)
 		judge_misses(w, rs, miss, nmiss, verdict, now);
 	for (unsigned j = 0; j < nlater; j++) {
-		if (track_one(&tb, later[j])) {
+		if (track_one(w, rs, &w->pkts[later[j]], later[j], now, verdict, &run)) {
 			nmisses++;
 			judge_misses(w, rs, &later[j], 1, verdict, now);
 		}
 	}
-	rule_run_flush(&tb);
+	rule_run_add(w, rs, run.ref, run.pkts, run.bytes);
 	/* every tracked packet was judged once, here or after the misses */
 	w->st.state_hits += nt - nmisses;
 	w->st.state_misses += nmisses;
 
-	finish_burst(w, in, q, n, verdict);
+	finish_burst(w, in, q, n, verdict, run.first, rx_bytes);
 	if (unlikely(w->sp && w->sp->nout))
 		rw_worker_synproxy_emit(w, in, q);
 	if (unlikely(w->frag_ndone))
