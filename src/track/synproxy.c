@@ -300,8 +300,13 @@ static int server_answer(struct rw_state *s, struct rw_conn *c, struct rw_pkt *p
 	int r;
 
 	r = rw_tcp_track(s, c, 1, p, now, reason);
-	if (r != RW_TRACK_PASS)
+	if (r != RW_TRACK_PASS) {
+		/* a SYN|ACK or RST|ACK cannot reopen (that takes a bare SYN),
+		 * but a drop must never go out without its reason */
+		if (r != RW_TRACK_DROP)
+			*reason = RW_DROP_TCP_STATE;
 		return RW_TRACK_DROP;
+	}
 	if (p->tcp_flags & RW_TH_RST) {
 		/* refused: the client hears it at the seq it expects from us */
 		c->pkts[1] = p->tcp_seq - (cookie + 1);
