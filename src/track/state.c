@@ -283,54 +283,24 @@ static __attribute__((noinline)) enum rw_track_result track_keyless(struct rw_st
 	return track_error(s, p, now, rule, reason);
 }
 
-/* The slot of a packet prepare did not key as IPv4 (IPv6, or a caller
- * that skipped the stages): false when it has no key at all. */
-static __attribute__((noinline)) bool find_other(struct rw_state *s, struct rw_pkt *p,
-						 uint64_t now, uint32_t *slot, unsigned *side)
+/*
+ * Everything after the lookup that the inline path of rw_state_track
+ * leaves to others: the SYN proxy, the full TCP tracker, a helper's
+ * inspection, UDP and ICMP, a change of timeout. c is p's connection,
+ * p->ct_side the side p came from. Out of line, with six arguments, so
+ * that rw_state_track reaches it by a jump, and with the entry rather than
+ * its slot, which would take one more register there.
+ */
+static __attribute__((noinline)) enum rw_track_result track_conn(struct rw_state *s,
+								 struct rw_pkt *p, uint64_t now,
+								 uint32_t *rule, unsigned *reason,
+								 struct rw_conn *c)
 {
-	union rw_key k;
-	unsigned klen;
-	uint64_t h;
-
-	klen = rw_key_from_pkt(p, &k, side);
-	if (unlikely(!klen))
-		return false;
-	*slot = find_pkt(s, p, &k, klen, now, &h);
-	return true;
-}
-
-enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
-				    uint32_t *rule, unsigned *reason)
-{
-	struct rw_ctable *t;
-	struct rw_conn *c;
-	unsigned side, d, to;
-	uint32_t slot;
+	struct rw_ctable *t = table_of(s, p->af);
+	uint32_t slot = (uint32_t)(((uint8_t *)c - t->entries) / t->esize);
+	unsigned d = p->ct_side ^ (c->flags & RW_CF_INIT_B), to;
 	int r;
 
-	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
-		return track_keyless(s, p, now, rule, reason);
-	if (likely(p->ct_prep && p->af == RW_AF_INET)) {
-		/* prepare built the key (the same bytes rw_key_from_pkt gives)
-		 * and prefetch the hint: consumed here, so that a reused
-		 * descriptor never sees them stale */
-		t = &s->t4;
-		side = p->ct_side;
-		p->ct_prep = 0;
-		slot = rw_ctable_find_sized(t, p->ct_key4, sizeof(struct rw_key4),
-					    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
-		if (unlikely(slot == RW_CT_NONE))
-			return track_expected(s, p, now, rule, reason);
-		c = (struct rw_conn *)(t->entries + (size_t)slot * sizeof(struct rw_entry4));
-	} else {
-		t = table_of(s, p->af);
-		if (unlikely(!find_other(s, p, now, &slot, &side)))
-			return RW_TRACK_MISS;
-		if (unlikely(slot == RW_CT_NONE))
-			return track_expected(s, p, now, rule, reason);
-		c = rw_ctable_conn(t, slot);
-	}
-	d = side ^ (c->flags & RW_CF_INIT_B);
 	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
 	if (unlikely(c->flags & RW_CF_PROXY)) {
 		int pr = rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
@@ -340,8 +310,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	}
 	to = c->to;
 	if (likely(p->proto == RW_PROTO_TCP)) {
-		r = likely(rw_tcp_track_established(c, d, p, now))
-			? RW_TRACK_PASS : rw_tcp_track_full(s, c, d, p, now, reason);
+		r = rw_tcp_track(s, c, d, p, now, reason);
 		if (unlikely(r != RW_TRACK_PASS)) {
 			if (r == RW_TCP_GONE) {
 				rw_ctable_remove(t, slot);
@@ -364,13 +333,71 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	 * bound: lower the bound (a write only on such transitions) */
 	if (unlikely(c->to != to) && s->ctx.to_ms[c->to] < s->ctx.to_ms[to])
 		rw_ctable_note_expiry(t, slot, c->last + s->ctx.to_ms[c->to] * 1000000u);
-	/* flags read once: the stores below could alias it as far as the
-	 * compiler knows */
-	uint8_t fl = c->flags;
 	c->pkts[d]++;
 	*rule = c->rule;
-	p->ct_solid = !!(fl & RW_CF_SOLID);
+	p->ct_solid = !!(c->flags & RW_CF_SOLID);
 	return RW_TRACK_PASS;
+}
+
+/* A packet prepare did not key as IPv4 (IPv6, or a caller that skipped
+ * the stages): its key built and looked up here. */
+static __attribute__((noinline)) enum rw_track_result track_unprepared(struct rw_state *s,
+								       struct rw_pkt *p, uint64_t now,
+								       uint32_t *rule, unsigned *reason)
+{
+	union rw_key k;
+	unsigned klen, side;
+	uint32_t slot;
+	uint64_t h;
+
+	klen = rw_key_from_pkt(p, &k, &side);
+	if (unlikely(!klen))
+		return RW_TRACK_MISS;
+	slot = find_pkt(s, p, &k, klen, now, &h);
+	if (unlikely(slot == RW_CT_NONE))
+		return track_expected(s, p, now, rule, reason);
+	p->ct_side = (uint8_t)side;
+	return track_conn(s, p, now, rule, reason, rw_ctable_conn(table_of(s, p->af), slot));
+}
+
+/*
+ * Inline here only what nearly every packet needs: an IPv4 packet that
+ * prepare keyed, its hint live, a TCP segment the established fast path
+ * accepts on a connection with no proxy, no helper and the established
+ * timeout already (so that nothing about its expiry changes). The rest
+ * goes to track_conn by a jump.
+ */
+enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
+				    uint32_t *rule, unsigned *reason)
+{
+	struct rw_conn *c;
+	uint32_t slot;
+	unsigned d;
+
+	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
+		return track_keyless(s, p, now, rule, reason);
+	if (unlikely(!p->ct_prep || p->af != RW_AF_INET))
+		return track_unprepared(s, p, now, rule, reason);
+	/* prepare built the key (the same bytes rw_key_from_pkt gives) and
+	 * prefetch the hint: consumed here, so that a reused descriptor never
+	 * sees them stale */
+	p->ct_prep = 0;
+	slot = rw_ctable_find_sized(&s->t4, p->ct_key4, sizeof(struct rw_key4),
+				    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
+	if (unlikely(slot == RW_CT_NONE))
+		return track_expected(s, p, now, rule, reason);
+	c = (struct rw_conn *)(s->t4.entries + (size_t)slot * sizeof(struct rw_entry4));
+	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
+	if (likely(p->proto == RW_PROTO_TCP && !(c->flags & (RW_CF_PROXY | RW_CF_ALG)) &&
+		   c->to == RW_TO_TCP_ESTABLISHED) &&
+	    likely(rw_tcp_track_established(c, d, p, now))) {
+		/* it leaves the connection SOLID */
+		c->pkts[d]++;
+		*rule = c->rule;
+		p->ct_solid = 1;
+		return RW_TRACK_PASS;
+	}
+	return track_conn(s, p, now, rule, reason, c);
 }
 
 static unsigned create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now,
