@@ -129,37 +129,41 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		unsigned klen, side;
 		uint16_t sp, dp;
 
-		q->ct_prep = 0;
 		q->ct_hint = RW_CT_NONE;
-		if (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
+		if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) || !rw_key_ports(q, &sp, &dp)) {
+			q->ct_prep = 0;
 			continue;
-		if (!rw_key_ports(q, &sp, &dp))
-			continue;
+		}
 		if (likely(q->af == RW_AF_INET)) {
-			/* written in place: a copy would stall on store forwarding */
-			rw_key4_make(&k4[n4], q->proto, q->saddr, q->daddr, sp, dp, &side);
+			uint64_t w[2];
+
+			/* built in registers and stored twice, whole words: packed
+			 * for the hash and in the descriptor for track (a copy
+			 * from k4 after the hash cost a load and a store) */
+			rw_key4_words(w, q->proto, q->saddr, q->daddr, sp, dp, &side);
+			memcpy(&k4[n4], w, sizeof(w));
+			memcpy(q->ct_key4, w, sizeof(w));
 			q->ct_side = (uint8_t)side;
 			q->ct_prep = 1;
 			q4[n4++] = q;
 			continue;
 		}
 		klen = rw_key_make(&k, q->af, q->proto, q->saddr, q->daddr, sp, dp, &side);
+		q->ct_prep = klen != 0;
 		if (!klen)
 			continue;
-		q->ct_prep = 1;
 		q->hash = key_hash(s, &k, klen);
 		rw_ctable_prefetch_index(&s->t6, q->hash);
 	}
 	if (!n4)
 		return;
 	rw_khash16_burst(&s->kh, k4, n4, h4);
+	/* a copy the stores to the descriptors cannot alias: its bucket count
+	 * and index stay in registers */
+	const struct rw_ctable t4 = s->t4;
 	for (unsigned j = 0; j < n4; j++) {
-		struct rw_pkt *q = q4[j];
-
-		/* kept for track (the hash has read k4 long since: no stall) */
-		memcpy(q->ct_key4, &k4[j], sizeof(k4[j]));
-		q->hash = h4[j];
-		rw_ctable_prefetch_index(&s->t4, h4[j]);
+		q4[j]->hash = h4[j];
+		rw_ctable_prefetch_index(&t4, h4[j]);
 	}
 }
 
