@@ -367,9 +367,9 @@ static __attribute__((noinline)) enum rw_track_result track_unprepared(struct rw
 /*
  * Inline here only what nearly every packet needs: an IPv4 packet that
  * prepare keyed, its hint live, a TCP segment the established fast path
- * accepts on a connection with no proxy, no helper and the established
- * timeout already (so that nothing about its expiry changes). The rest
- * goes to track_conn by a jump.
+ * accepts on a SOLID connection with no proxy, no helper and the
+ * established timeout already (so that nothing about its expiry changes).
+ * The rest goes to track_conn by a jump.
  */
 enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
 				    uint32_t *rule, unsigned *reason)
@@ -392,10 +392,12 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		return track_expected(s, p, now, rule, reason);
 	c = (struct rw_conn *)(s->t4.entries + (size_t)slot * sizeof(struct rw_entry4));
 	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
-	if (likely(p->proto == RW_PROTO_TCP && !(c->flags & (RW_CF_PROXY | RW_CF_ALG)) &&
-		   c->to == RW_TO_TCP_ESTABLISHED) &&
-	    likely(rw_tcp_track_established(c, d, p, now))) {
-		/* it leaves the connection SOLID */
+	/* SOLID, not CLOSED and the established timeout already: what
+	 * rw_tcp_track_established would set, so only the time is stored */
+	if (likely(p->proto == RW_PROTO_TCP && c->to == RW_TO_TCP_ESTABLISHED &&
+		   (c->flags & (RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED)) == RW_CF_SOLID) &&
+	    likely(rw_tcp_slide_established(c, d, p))) {
+		c->last = now;
 		c->pkts[d]++;
 		*rule = c->rule;
 		p->ct_solid = 1;

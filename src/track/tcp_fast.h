@@ -32,9 +32,13 @@
  * checks hold the result is the full path's. A segment that fails one
  * returns false having changed nothing: the full path (rw_tcp_track_full)
  * judges it again and names the failure.
+ *
+ * This part checks and slides the windows; rw_tcp_track_established below
+ * adds what the full path then sets (timeout, time, flags). rw_state_track
+ * calls it alone for a connection whose timeout and flags already are
+ * those, so that it stores only the time.
  */
-static inline bool rw_tcp_track_established(struct rw_conn *c, unsigned d, const struct rw_pkt *p,
-					     uint64_t now)
+static inline bool rw_tcp_slide_established(struct rw_conn *c, unsigned d, const struct rw_pkt *p)
 {
 	struct rw_peer *src = &c->peer[d], *dst = &c->peer[d ^ 1];
 	uint32_t lo, len, ack, win, swin, ackmax;
@@ -83,6 +87,14 @@ static inline bool rw_tcp_track_established(struct rw_conn *c, unsigned d, const
 		src->max_win = (uint16_t)win;
 	if (SEQ_GEQ(ack + swin, dst->seqhi))
 		dst->seqhi = ack + RW_MAX(swin, 1u);
+	return true;
+}
+
+static inline bool rw_tcp_track_established(struct rw_conn *c, unsigned d, const struct rw_pkt *p,
+					     uint64_t now)
+{
+	if (!rw_tcp_slide_established(c, d, p))
+		return false;
 	c->to = RW_TO_TCP_ESTABLISHED;
 	c->last = now;
 	c->flags = (uint8_t)((c->flags & ~RW_CF_CLOSED) | RW_CF_SOLID);

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The TCP fast path (src/track/tcp_fast.h) against the full path
- * (rw_tcp_track_full) on random segments and connection states: a segment
- * the fast path accepts must get the full path's verdict (pass) and leave
- * every byte of the connection as the full path leaves it; a segment it
- * declines must leave the connection untouched (the full path then judges
- * it). The states are drawn near the fast path's boundaries: windows and
- * acks around the edges of each check, scaled and unscaled peers, flags
- * and peer states mostly those of an established connection.
+ * The fast paths of TCP tracking against the general ones, on random
+ * segments and connection states drawn near the fast paths' boundaries:
+ * windows and acks around the edges of each check, scaled and unscaled
+ * peers, flags, peer states, timeouts and connection flags mostly those of
+ * an established connection.
+ *
+ * - rw_tcp_track_established (src/track/tcp_fast.h) against the full path
+ *   (rw_tcp_track_full): a segment it accepts gets the full path's verdict
+ *   (pass) and leaves every byte of the connection as the full path does;
+ *   one it declines leaves the connection untouched.
+ * - rw_state_track's inline path (a packet prepare keyed) against the same
+ *   packet unprepared (out of line, through rw_tcp_track): the same
+ *   verdict, reason, rule, ct_solid, connection bytes and bucket bound.
  */
 #include "t.h"
 #include "track/tcp_fast.h"
 #include "worker/reasons.h"
+#include "track_util.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -167,4 +173,102 @@ TEST(fast_path_decides_as_the_full_path)
 	CHECK(scaled > 30000 && accepted - scaled > 30000);
 	CHECK(declined > 100000);
 	free(s);
+}
+
+/* Both shards' connection of p: set to the same random state, keeping what
+ * ties it to its key and table (INIT_B, V6) and leaving out what needs a
+ * proxy or helper set up (PROXY, ALG). */
+static void set_both(struct rw_conn *a, struct rw_conn *b, uint64_t now)
+{
+	struct rw_conn r;
+	uint8_t keep = a->flags & (RW_CF_INIT_B | RW_CF_V6);
+
+	rnd_conn(&r);
+	r.flags = (uint8_t)((r.flags & (RW_CF_SOLID | RW_CF_CLOSED)) | keep);
+	r.last = now - below(1000) * SEC / 100; /* live: the lookup must find it */
+	*a = r;
+	*b = r;
+}
+
+static struct rw_state *shard(void)
+{
+	struct rw_state_opts o = {.capacity = 64, .hash_key = {7, 9}};
+
+	for (unsigned i = 0; i < RW_TO_MAX; i++)
+		o.timeouts[i] = 100 + 10 * i;
+	return mk_shard(&o);
+}
+
+TEST(inline_track_decides_as_the_out_of_line_path)
+{
+	struct rw_state *s[2] = {shard(), shard()};
+	unsigned long inline_pass = 0, diffs = 0, runs = 0;
+	uint64_t now = 1000 * SEC;
+
+	CHECK(s[0] && s[1]);
+	if (!s[0] || !s[1])
+		goto out;
+	for (unsigned i = 0; i < 400000 && !diffs; i++, now += SEC / 1000) {
+		struct rw_pkt syn = seg(0, RW_TH_SYN, 1000, 0, 65535, 0);
+		struct rw_conn *c[2];
+		struct rw_pkt p[2];
+		uint32_t rule[2] = {0, 0};
+		unsigned reason[2] = {0, 0}, d = below(2);
+		int r[2];
+
+		c[0] = conn_of(s[0], syn, now);
+		c[1] = conn_of(s[1], syn, now);
+		if (!c[0] || !c[1]) {
+			/* removed (a reused port's SYN): open it again in both */
+			CHECK(!c[0] && !c[1]);
+			rw_state_create(s[0], &syn, 5, now);
+			rw_state_create(s[1], &syn, 5, now);
+			c[0] = conn_of(s[0], syn, now);
+			c[1] = conn_of(s[1], syn, now);
+			if (!c[0] || !c[1]) {
+				CHECK(0);
+				break;
+			}
+		}
+		set_both(c[0], c[1], now);
+		rnd_seg(&p[0], c[0], d);
+		/* the descriptor of a real segment from that side */
+		struct rw_pkt addr = seg((int)d, 0, 0, 0, 0, 0);
+		memcpy(p[0].saddr, addr.saddr, 16);
+		memcpy(p[0].daddr, addr.daddr, 16);
+		p[0].sport = addr.sport;
+		p[0].dport = addr.dport;
+		p[1] = p[0];
+
+		struct rw_pkt *pp = &p[0];
+		rw_state_prepare(s[0], &pp, 1);
+		rw_state_prefetch(s[0], &pp, 1);
+		CHECK(p[0].ct_prep);
+		r[0] = rw_state_track(s[0], &p[0], now, &rule[0], &reason[0]);
+		r[1] = rw_state_track(s[1], &p[1], now, &rule[1], &reason[1]);
+		runs++;
+		inline_pass += r[0] == RW_TRACK_PASS && p[0].tcp_flags == RW_TH_ACK &&
+			       c[0]->to == RW_TO_TCP_ESTABLISHED;
+
+		uint32_t slot = (uint32_t)(((uint8_t *)c[0] - s[0]->t4.entries) / s[0]->t4.esize);
+		bool same = r[0] == r[1] && reason[0] == reason[1] &&
+			    p[0].ct_solid == p[1].ct_solid &&
+			    (r[0] != RW_TRACK_PASS || rule[0] == rule[1]) &&
+			    s[0]->t4.bound[slot / RW_CT_SLOTS] == s[1]->t4.bound[slot / RW_CT_SLOTS];
+		struct rw_conn *after0 = conn_of(s[0], syn, now), *after1 = conn_of(s[1], syn, now);
+		same = same && !after0 == !after1 &&
+		       (!after0 || memcmp(after0, after1, sizeof(*after0)) == 0);
+		if (!same) {
+			printf("# segment %u: %d/%d, reason %u/%u, rule %u/%u, solid %u/%u\n", i,
+			       r[0], r[1], reason[0], reason[1], rule[0], rule[1], p[0].ct_solid,
+			       p[1].ct_solid);
+			diffs++;
+		}
+	}
+	printf("# %lu segments, %lu passed on the established path\n", runs, inline_pass);
+	CHECK(diffs == 0);
+	CHECK(inline_pass > 20000);
+out:
+	rw_state_destroy(s[0]);
+	rw_state_destroy(s[1]);
 }
