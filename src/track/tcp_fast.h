@@ -40,7 +40,7 @@
  */
 static inline bool rw_tcp_slide_established(struct rw_conn *c, unsigned d, const struct rw_pkt *p)
 {
-	struct rw_peer *src = &c->peer[d], *dst = &c->peer[d ^ 1];
+	struct rw_peer *src = &c->peer[d], *dst = &c->peer[1 - d]; /* d is 0 or 1 */
 	uint32_t lo, len, ack, win, swin, ackmax;
 	bool scaled;
 	unsigned sws;
