@@ -139,9 +139,11 @@ static inline void rw_key4_words(uint64_t w[2], uint8_t proto, const uint8_t sad
 	memcpy(&sa, saddr + 12, 4);
 	memcpy(&da, daddr + 12, 4);
 	lo_a = sa, hi_a = da;
-	uint64_t so = (uint64_t)ntohl(sa) << 16 | sport, dor = (uint64_t)ntohl(da) << 16 | dport;
-	*side = so > dor;
-	if (so > dor) {
+	uint32_t hs = ntohl(sa), hd = ntohl(da);
+	bool swap = hs > hd || (hs == hd && sport > dport);
+
+	*side = swap;
+	if (swap) {
 		lo_a = da, hi_a = sa;
 		lo_p = dport, hi_p = sport;
 	}
