@@ -130,7 +130,8 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		uint16_t sp, dp;
 
 		q->ct_hint = RW_CT_NONE;
-		if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) || !rw_key_ports(q, &sp, &dp)) {
+		if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
+		    !rw_key_ports(q, &sp, &dp)) {
 			q->ct_prep = 0;
 			continue;
 		}
@@ -337,9 +338,12 @@ static __attribute__((noinline)) enum rw_track_result track_conn(struct rw_state
 	 * bound: lower the bound (a write only on such transitions) */
 	if (unlikely(c->to != to) && s->ctx.to_ms[c->to] < s->ctx.to_ms[to])
 		rw_ctable_note_expiry(t, slot, c->last + s->ctx.to_ms[c->to] * 1000000u);
+	/* flags read once: the stores below could alias it as far as the
+	 * compiler knows */
+	uint8_t fl = c->flags;
 	c->pkts[d]++;
 	*rule = c->rule;
-	p->ct_solid = !!(c->flags & RW_CF_SOLID);
+	p->ct_solid = !!(fl & RW_CF_SOLID);
 	return RW_TRACK_PASS;
 }
 
@@ -392,10 +396,12 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 		return track_expected(s, p, now, rule, reason);
 	c = (struct rw_conn *)(s->t4.entries + (size_t)slot * sizeof(struct rw_entry4));
 	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
-	/* SOLID, not CLOSED and the established timeout already: what
-	 * rw_tcp_track_established would set, so only the time is stored */
+	/* no proxy or helper; SOLID, not CLOSED and the established timeout
+	 * already: what rw_tcp_track_established would set, so only the time
+	 * is stored */
 	if (likely(p->proto == RW_PROTO_TCP && c->to == RW_TO_TCP_ESTABLISHED &&
-		   (c->flags & (RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED)) == RW_CF_SOLID) &&
+		   (c->flags & (RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED)) ==
+			   RW_CF_SOLID) &&
 	    likely(rw_tcp_slide_established(c, d, p))) {
 		c->last = now;
 		c->pkts[d]++;

@@ -80,7 +80,8 @@ static void rnd_conn(struct rw_conn *c)
 	c->rule = (uint32_t)rnd();
 	c->pkts[0] = (uint32_t)rnd();
 	c->pkts[1] = (uint32_t)rnd();
-	c->flags = (uint8_t)(below(2) | (below(4) ? RW_CF_SOLID : 0) | (below(8) ? 0 : RW_CF_CLOSED));
+	c->flags = (uint8_t)(below(2) | (below(4) ? RW_CF_SOLID : 0) |
+			     (below(8) ? 0 : RW_CF_CLOSED));
 	c->to = below(4) ? RW_TO_TCP_ESTABLISHED : (uint8_t)below(RW_TO_MAX);
 }
 
@@ -119,7 +120,8 @@ static void rnd_seg(struct rw_pkt *p, const struct rw_conn *c, unsigned d)
 		p->tcp_ack = near(dst->seqlo + MAXACKWINDOW, 16);
 		break;
 	default:
-		p->tcp_ack = near(dst->seqlo - ((uint32_t)MAXACKWINDOW << (src->wscale & RW_WS_MASK)),
+		p->tcp_ack = near(dst->seqlo -
+					  ((uint32_t)MAXACKWINDOW << (src->wscale & RW_WS_MASK)),
 				  16);
 		break;
 	}
@@ -250,11 +252,12 @@ TEST(inline_track_decides_as_the_out_of_line_path)
 		inline_pass += r[0] == RW_TRACK_PASS && p[0].tcp_flags == RW_TH_ACK &&
 			       c[0]->to == RW_TO_TCP_ESTABLISHED;
 
-		uint32_t slot = (uint32_t)(((uint8_t *)c[0] - s[0]->t4.entries) / s[0]->t4.esize);
+		uint32_t b = (uint32_t)(((uint8_t *)c[0] - s[0]->t4.entries) / s[0]->t4.esize) /
+			     RW_CT_SLOTS;
 		bool same = r[0] == r[1] && reason[0] == reason[1] &&
 			    p[0].ct_solid == p[1].ct_solid &&
 			    (r[0] != RW_TRACK_PASS || rule[0] == rule[1]) &&
-			    s[0]->t4.bound[slot / RW_CT_SLOTS] == s[1]->t4.bound[slot / RW_CT_SLOTS];
+			    s[0]->t4.bound[b] == s[1]->t4.bound[b];
 		struct rw_conn *after0 = conn_of(s[0], syn, now), *after1 = conn_of(s[1], syn, now);
 		same = same && !after0 == !after1 &&
 		       (!after0 || memcmp(after0, after1, sizeof(*after0)) == 0);

@@ -597,8 +597,8 @@ TEST(ipv4_key_words_are_the_key_bytes)
 		v4(sa, (uint32_t)x);
 		/* equal addresses, and addresses one byte apart, now and then,
 		 * so that the ports and each byte decide */
-		v4(da, i % 4 == 0 ? (uint32_t)x : i % 4 == 1 ? (uint32_t)x ^ (0xffu << (8 * (i % 16 / 4)))
-							    : (uint32_t)(x >> 32));
+		uint32_t one_byte_off = (uint32_t)x ^ (0xffu << (8 * (i % 16 / 4)));
+		v4(da, i % 4 == 0 ? (uint32_t)x : i % 4 == 1 ? one_byte_off : (uint32_t)(x >> 32));
 		sp = (uint16_t)(x >> 13);
 		dp = i % 8 == 0 ? sp : (uint16_t)(x >> 41);
 		proto = (uint8_t)(x >> 57);
