@@ -52,17 +52,23 @@ static inline bool rw_tcp_slide_established(struct rw_conn *c, unsigned d, const
 		return false;
 	scaled = c->peer[0].wscale && c->peer[1].wscale;
 	sws = scaled ? src->wscale & RW_WS_MASK : 0;
-	/* both shifts by sws at once: GCC otherwise keeps sws on the stack
-	 * for the shift register */
+	/* both shifts by sws here, once, ahead of the branches */
 	win = p->tcp_win;
 	swin = win << sws;
 	ackmax = ((uint32_t)MAXACKWINDOW << sws) + MAXACKWINDOW;
+	/* -MAXACKWINDOW <= ackskew <= MAXACKWINDOW << sws as one unsigned
+	 * compare: below the range the sum wraps past the bound, which stays
+	 * below 2^31 (shifts are capped at MAX_WINSHIFT) */
+	ack = p->tcp_ack;
+	if (dst->seqlo - ack + MAXACKWINDOW > ackmax)
+		return false;
+	/* the seq checks last, so that data slides seqlo where it passes
+	 * them. No data (the seq and end of the full path are equal): a pure
+	 * ACK is judged at seqlo, where the window check behind it always
+	 * holds (a window is below 2^31, whatever the shift) and seqlo does
+	 * not move. Its seq is never read. */
 	lo = src->seqlo;
 	len = p->payload_len;
-	/* no data (the seq and end of the full path are equal): a pure ACK
-	 * is judged at seqlo, where the window check behind it always holds
-	 * (a window is below 2^31, whatever the shift) and seqlo does not
-	 * move. Its seq is never read. */
 	if (!len) {
 		if (!SEQ_GEQ(src->seqhi, lo))
 			return false;
@@ -73,16 +79,10 @@ static inline bool rw_tcp_slide_established(struct rw_conn *c, unsigned d, const
 		if (!SEQ_GEQ(src->seqhi, end) ||
 		    !SEQ_GEQ(seq, lo - ((uint32_t)dst->max_win << dws)))
 			return false;
-		lo = SEQ_GT(end, lo) ? end : lo;
+		/* advance() from here on */
+		if (SEQ_GT(end, lo))
+			src->seqlo = end;
 	}
-	/* -MAXACKWINDOW <= ackskew <= MAXACKWINDOW << sws as one unsigned
-	 * compare: below the range the sum wraps past the bound, which stays
-	 * below 2^31 (shifts are capped at MAX_WINSHIFT) */
-	ack = p->tcp_ack;
-	if (dst->seqlo - ack + MAXACKWINDOW > ackmax)
-		return false;
-	/* advance(): a pure ACK writes seqlo back as it was */
-	src->seqlo = lo;
 	if (src->max_win < win)
 		src->max_win = (uint16_t)win;
 	if (SEQ_GEQ(ack + swin, dst->seqhi))
