@@ -124,11 +124,14 @@ static inline int rw_ep_cmp(const uint8_t *a, uint16_t ap, const uint8_t *b, uin
 /*
  * The IPv4 key without a memcmp call: the addresses compared as host-order
  * integers (the order memcmp gives their network-order bytes), then the
- * ports. The rest of union rw_key is left as it was: the key is 16 bytes.
+ * ports. Returned as the key's two 64-bit words in host order (its bytes as
+ * two 8-byte loads would read them), built in registers: a caller storing
+ * them whole avoids the narrow stores a struct assignment makes, which a
+ * 16-byte load soon after could not forward.
  */
-static inline unsigned rw_key4_make(struct rw_key4 *k, uint8_t proto, const uint8_t saddr[16],
-				    const uint8_t daddr[16], uint16_t sport, uint16_t dport,
-				    unsigned *side)
+static inline void rw_key4_words(uint64_t w[2], uint8_t proto, const uint8_t saddr[16],
+				 const uint8_t daddr[16], uint16_t sport, uint16_t dport,
+				 unsigned *side)
 {
 	uint32_t sa, da, lo_a, hi_a;
 	uint16_t lo_p = sport, hi_p = dport;
@@ -136,13 +139,34 @@ static inline unsigned rw_key4_make(struct rw_key4 *k, uint8_t proto, const uint
 	memcpy(&sa, saddr + 12, 4);
 	memcpy(&da, daddr + 12, 4);
 	lo_a = sa, hi_a = da;
-	uint64_t so = (uint64_t)ntohl(sa) << 16 | sport, dor = (uint64_t)ntohl(da) << 16 | dport;
-	*side = so > dor;
-	if (so > dor) {
+	uint32_t hs = ntohl(sa), hd = ntohl(da);
+	bool swap = hs > hd || (hs == hd && sport > dport);
+
+	*side = swap;
+	if (swap) {
 		lo_a = da, hi_a = sa;
 		lo_p = dport, hi_p = sport;
 	}
-	*k = (struct rw_key4){.addr = {lo_a, hi_a}, .port = {lo_p, hi_p}, .proto = proto};
+	/* struct rw_key4: addr[0], addr[1] | port[0], port[1], proto, pad */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w[0] = (uint64_t)lo_a << 32 | hi_a;
+	w[1] = (uint64_t)lo_p << 48 | (uint64_t)hi_p << 32 | (uint64_t)proto << 24;
+#else
+	w[0] = lo_a | (uint64_t)hi_a << 32;
+	w[1] = lo_p | (uint32_t)hi_p << 16 | (uint64_t)proto << 32;
+#endif
+}
+
+/* The same stored as a struct rw_key4. The rest of union rw_key is left
+ * as it was: the key is 16 bytes. */
+static inline unsigned rw_key4_make(struct rw_key4 *k, uint8_t proto, const uint8_t saddr[16],
+				    const uint8_t daddr[16], uint16_t sport, uint16_t dport,
+				    unsigned *side)
+{
+	uint64_t w[2];
+
+	rw_key4_words(w, proto, saddr, daddr, sport, dport, side);
+	memcpy(k, w, sizeof(*k));
 	return sizeof(struct rw_key4);
 }
 

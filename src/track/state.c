@@ -129,37 +129,42 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		unsigned klen, side;
 		uint16_t sp, dp;
 
-		q->ct_prep = 0;
 		q->ct_hint = RW_CT_NONE;
-		if (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
+		if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
+		    !rw_key_ports(q, &sp, &dp)) {
+			q->ct_prep = 0;
 			continue;
-		if (!rw_key_ports(q, &sp, &dp))
-			continue;
+		}
 		if (likely(q->af == RW_AF_INET)) {
-			/* written in place: a copy would stall on store forwarding */
-			rw_key4_make(&k4[n4], q->proto, q->saddr, q->daddr, sp, dp, &side);
+			uint64_t w[2];
+
+			/* built in registers and stored twice, whole words: packed
+			 * for the hash and in the descriptor for track (a copy
+			 * from k4 after the hash cost a load and a store) */
+			rw_key4_words(w, q->proto, q->saddr, q->daddr, sp, dp, &side);
+			memcpy(&k4[n4], w, sizeof(w));
+			memcpy(q->ct_key4, w, sizeof(w));
 			q->ct_side = (uint8_t)side;
 			q->ct_prep = 1;
 			q4[n4++] = q;
 			continue;
 		}
 		klen = rw_key_make(&k, q->af, q->proto, q->saddr, q->daddr, sp, dp, &side);
+		q->ct_prep = klen != 0;
 		if (!klen)
 			continue;
-		q->ct_prep = 1;
 		q->hash = key_hash(s, &k, klen);
 		rw_ctable_prefetch_index(&s->t6, q->hash);
 	}
 	if (!n4)
 		return;
 	rw_khash16_burst(&s->kh, k4, n4, h4);
+	/* a copy the stores to the descriptors cannot alias: its bucket count
+	 * and index stay in registers */
+	const struct rw_ctable t4 = s->t4;
 	for (unsigned j = 0; j < n4; j++) {
-		struct rw_pkt *q = q4[j];
-
-		/* kept for track (the hash has read k4 long since: no stall) */
-		memcpy(q->ct_key4, &k4[j], sizeof(k4[j]));
-		q->hash = h4[j];
-		rw_ctable_prefetch_index(&s->t4, h4[j]);
+		q4[j]->hash = h4[j];
+		rw_ctable_prefetch_index(&t4, h4[j]);
 	}
 }
 
@@ -283,54 +288,24 @@ static __attribute__((noinline)) enum rw_track_result track_keyless(struct rw_st
 	return track_error(s, p, now, rule, reason);
 }
 
-/* The slot of a packet prepare did not key as IPv4 (IPv6, or a caller
- * that skipped the stages): false when it has no key at all. */
-static __attribute__((noinline)) bool find_other(struct rw_state *s, struct rw_pkt *p,
-						 uint64_t now, uint32_t *slot, unsigned *side)
+/*
+ * Everything after the lookup that the inline path of rw_state_track
+ * leaves to others: the SYN proxy, the full TCP tracker, a helper's
+ * inspection, UDP and ICMP, a change of timeout. c is p's connection,
+ * p->ct_side the side p came from. Out of line, with six arguments, so
+ * that rw_state_track reaches it by a jump, and with the entry rather than
+ * its slot, which would take one more register there.
+ */
+static __attribute__((noinline)) enum rw_track_result track_conn(struct rw_state *s,
+								 struct rw_pkt *p, uint64_t now,
+								 uint32_t *rule, unsigned *reason,
+								 struct rw_conn *c)
 {
-	union rw_key k;
-	unsigned klen;
-	uint64_t h;
-
-	klen = rw_key_from_pkt(p, &k, side);
-	if (unlikely(!klen))
-		return false;
-	*slot = find_pkt(s, p, &k, klen, now, &h);
-	return true;
-}
-
-enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
-				    uint32_t *rule, unsigned *reason)
-{
-	struct rw_ctable *t;
-	struct rw_conn *c;
-	unsigned side, d, to;
-	uint32_t slot;
+	struct rw_ctable *t = table_of(s, p->af);
+	uint32_t slot = (uint32_t)(((uint8_t *)c - t->entries) / t->esize);
+	unsigned d = p->ct_side ^ (c->flags & RW_CF_INIT_B), to;
 	int r;
 
-	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
-		return track_keyless(s, p, now, rule, reason);
-	if (likely(p->ct_prep && p->af == RW_AF_INET)) {
-		/* prepare built the key (the same bytes rw_key_from_pkt gives)
-		 * and prefetch the hint: consumed here, so that a reused
-		 * descriptor never sees them stale */
-		t = &s->t4;
-		side = p->ct_side;
-		p->ct_prep = 0;
-		slot = rw_ctable_find_sized(t, p->ct_key4, sizeof(struct rw_key4),
-					    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
-		if (unlikely(slot == RW_CT_NONE))
-			return track_expected(s, p, now, rule, reason);
-		c = (struct rw_conn *)(t->entries + (size_t)slot * sizeof(struct rw_entry4));
-	} else {
-		t = table_of(s, p->af);
-		if (unlikely(!find_other(s, p, now, &slot, &side)))
-			return RW_TRACK_MISS;
-		if (unlikely(slot == RW_CT_NONE))
-			return track_expected(s, p, now, rule, reason);
-		c = rw_ctable_conn(t, slot);
-	}
-	d = side ^ (c->flags & RW_CF_INIT_B);
 	/* the SYN proxy splices this one: it tracks and translates (synproxy.c) */
 	if (unlikely(c->flags & RW_CF_PROXY)) {
 		int pr = rw_synproxy_track(s, t, slot, c, d, p, now, rule, reason);
@@ -340,8 +315,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	}
 	to = c->to;
 	if (likely(p->proto == RW_PROTO_TCP)) {
-		r = likely(rw_tcp_track_established(c, d, p, now))
-			? RW_TRACK_PASS : rw_tcp_track_full(s, c, d, p, now, reason);
+		r = rw_tcp_track(s, c, d, p, now, reason);
 		if (unlikely(r != RW_TRACK_PASS)) {
 			if (r == RW_TCP_GONE) {
 				rw_ctable_remove(t, slot);
@@ -371,6 +345,71 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	*rule = c->rule;
 	p->ct_solid = !!(fl & RW_CF_SOLID);
 	return RW_TRACK_PASS;
+}
+
+/* A packet prepare did not key as IPv4 (IPv6, or a caller that skipped
+ * the stages): its key built and looked up here. */
+static __attribute__((noinline)) enum rw_track_result track_unprepared(struct rw_state *s,
+								       struct rw_pkt *p, uint64_t now,
+								       uint32_t *rule, unsigned *reason)
+{
+	union rw_key k;
+	unsigned klen, side;
+	uint32_t slot;
+	uint64_t h;
+
+	klen = rw_key_from_pkt(p, &k, &side);
+	if (unlikely(!klen))
+		return RW_TRACK_MISS;
+	slot = find_pkt(s, p, &k, klen, now, &h);
+	if (unlikely(slot == RW_CT_NONE))
+		return track_expected(s, p, now, rule, reason);
+	p->ct_side = (uint8_t)side;
+	return track_conn(s, p, now, rule, reason, rw_ctable_conn(table_of(s, p->af), slot));
+}
+
+/*
+ * Inline here only what nearly every packet needs: an IPv4 packet that
+ * prepare keyed, its hint live, a TCP segment the established fast path
+ * accepts on a SOLID connection with no proxy, no helper and the
+ * established timeout already (so that nothing about its expiry changes).
+ * The rest goes to track_conn by a jump.
+ */
+enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
+				    uint32_t *rule, unsigned *reason)
+{
+	struct rw_conn *c;
+	uint32_t slot;
+	unsigned d;
+
+	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
+		return track_keyless(s, p, now, rule, reason);
+	if (unlikely(!p->ct_prep || p->af != RW_AF_INET))
+		return track_unprepared(s, p, now, rule, reason);
+	/* prepare built the key (the same bytes rw_key_from_pkt gives) and
+	 * prefetch the hint: consumed here, so that a reused descriptor never
+	 * sees them stale */
+	p->ct_prep = 0;
+	slot = rw_ctable_find_sized(&s->t4, p->ct_key4, sizeof(struct rw_key4),
+				    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
+	if (unlikely(slot == RW_CT_NONE))
+		return track_expected(s, p, now, rule, reason);
+	c = (struct rw_conn *)(s->t4.entries + (size_t)slot * sizeof(struct rw_entry4));
+	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
+	/* no proxy or helper; SOLID, not CLOSED and the established timeout
+	 * already: what rw_tcp_track_established would set, so only the time
+	 * is stored */
+	if (likely(p->proto == RW_PROTO_TCP && c->to == RW_TO_TCP_ESTABLISHED &&
+		   (c->flags & (RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED)) ==
+			   RW_CF_SOLID) &&
+	    likely(rw_tcp_slide_established(c, d, p))) {
+		c->last = now;
+		c->pkts[d]++;
+		*rule = c->rule;
+		p->ct_solid = 1;
+		return RW_TRACK_PASS;
+	}
+	return track_conn(s, p, now, rule, reason, c);
 }
 
 static unsigned create(struct rw_state *s, struct rw_pkt *p, uint32_t rule, uint64_t now,

@@ -576,3 +576,46 @@ TEST(walk_reports_initiator_first)
 	CHECK_EQ(st.removed, 1);
 	rw_state_destroy(s);
 }
+
+/* rw_key4_words (the words prepare stores) against the key written field
+ * by field, endpoints ordered as rw_ep_cmp orders them (memcmp of the
+ * addresses, then the ports): the same bytes and the same side. */
+TEST(ipv4_key_words_are_the_key_bytes)
+{
+	uint64_t x = 88172645463325252ull;
+	unsigned swapped = 0;
+
+	for (unsigned i = 0; i < 100000; i++) {
+		uint8_t sa[16], da[16];
+		uint16_t sp, dp;
+		uint8_t proto;
+		struct rw_key4 want;
+		uint64_t w[2];
+		unsigned side, want_side;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		v4(sa, (uint32_t)x);
+		/* equal addresses, and addresses one byte apart, now and then,
+		 * so that the ports and each byte decide */
+		uint32_t one_byte_off = (uint32_t)x ^ (0xffu << (8 * (i % 16 / 4)));
+		v4(da, i % 4 == 0 ? (uint32_t)x : i % 4 == 1 ? one_byte_off : (uint32_t)(x >> 32));
+		sp = (uint16_t)(x >> 13);
+		dp = i % 8 == 0 ? sp : (uint16_t)(x >> 41);
+		proto = (uint8_t)(x >> 57);
+		want_side = rw_ep_cmp(sa + 12, sp, da + 12, dp, 4) > 0;
+		memset(&want, 0, sizeof(want));
+		memcpy(&want.addr[0], (want_side ? da : sa) + 12, 4);
+		memcpy(&want.addr[1], (want_side ? sa : da) + 12, 4);
+		want.port[0] = want_side ? dp : sp;
+		want.port[1] = want_side ? sp : dp;
+		want.proto = proto;
+		rw_key4_words(w, proto, sa, da, sp, dp, &side);
+		swapped += side;
+		if (memcmp(w, &want, sizeof(want)) != 0 || side != want_side) {
+			printf("# key %u differs (side %u, want %u)\n", i, side, want_side);
+			CHECK(0);
+			break;
+		}
+	}
+	CHECK(swapped > 30000 && swapped < 70000);
+}
