@@ -270,17 +270,24 @@ uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, u
  * expired entry to reclaim) goes out of line, which checks the hint again
  * and so returns what it always did.
  */
-static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key, uint32_t klen,
-					    uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
+static inline bool rw_ctable_hint_live(const struct rw_ctable *t, const void *key, uint32_t klen,
+					uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
 {
 	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h)) {
 		/* formed only for a slot of the table: RW_CT_NONE is not one */
 		const struct rw_conn *c = (const struct rw_conn *)(t->entries + (size_t)hint * esize);
 
-		if (rw_ctable_key_eq_at((const uint8_t *)c + RW_KEY_OFF, key, klen) &&
-		    !rw_conn_expired(t->ctx, c, now))
-			return hint;
+		return rw_ctable_key_eq_at((const uint8_t *)c + RW_KEY_OFF, key, klen) &&
+		       !rw_conn_expired(t->ctx, c, now);
 	}
+	return false;
+}
+
+static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key, uint32_t klen,
+					    uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
+{
+	if (rw_ctable_hint_live(t, key, klen, esize, h, now, hint))
+		return hint;
 	return rw_ctable_find_full(t, key, h, now, hint);
 }
 

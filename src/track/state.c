@@ -368,18 +368,32 @@ static __attribute__((noinline)) enum rw_track_result track_unprepared(struct rw
 	return track_conn(s, p, now, rule, reason, rw_ctable_conn(table_of(s, p->af), slot));
 }
 
+/* An IPv4 packet prepare keyed whose hint did not hold its live entry. */
+static __attribute__((noinline)) enum rw_track_result track_lookup4(struct rw_state *s,
+								    struct rw_pkt *p, uint64_t now,
+								    uint32_t *rule, unsigned *reason)
+{
+	uint32_t slot = rw_ctable_find_sized(&s->t4, p->ct_key4, sizeof(struct rw_key4),
+					     sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
+
+	if (unlikely(slot == RW_CT_NONE))
+		return track_expected(s, p, now, rule, reason);
+	return track_conn(s, p, now, rule, reason, rw_ctable_conn(&s->t4, slot));
+}
+
 /*
  * Inline here only what nearly every packet needs: an IPv4 packet that
  * prepare keyed, its hint live, a TCP segment the established fast path
  * accepts on a SOLID connection with no proxy, no helper and the
  * established timeout already (so that nothing about its expiry changes).
- * The rest goes to track_conn by a jump.
+ * Everything else is reached by a jump, so that this path saves no
+ * registers unless it gets past the key compare.
  */
 enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64_t now,
 				    uint32_t *rule, unsigned *reason)
 {
 	struct rw_conn *c;
-	uint32_t slot;
+	uint32_t hint;
 	unsigned d;
 
 	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
@@ -390,11 +404,11 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 	 * prefetch the hint: consumed here, so that a reused descriptor never
 	 * sees them stale */
 	p->ct_prep = 0;
-	slot = rw_ctable_find_sized(&s->t4, p->ct_key4, sizeof(struct rw_key4),
-				    sizeof(struct rw_entry4), p->hash, now, p->ct_hint);
-	if (unlikely(slot == RW_CT_NONE))
-		return track_expected(s, p, now, rule, reason);
-	c = (struct rw_conn *)(s->t4.entries + (size_t)slot * sizeof(struct rw_entry4));
+	hint = p->ct_hint;
+	if (unlikely(!rw_ctable_hint_live(&s->t4, p->ct_key4, sizeof(struct rw_key4),
+					  sizeof(struct rw_entry4), p->hash, now, hint)))
+		return track_lookup4(s, p, now, rule, reason);
+	c = (struct rw_conn *)(s->t4.entries + (size_t)hint * sizeof(struct rw_entry4));
 	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
 	/* no proxy or helper; SOLID, not CLOSED and the established timeout
 	 * already: what rw_tcp_track_established would set, so only the time
