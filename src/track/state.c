@@ -112,6 +112,10 @@ static uint64_t key_hash(const struct rw_state *s, const union rw_key *k, unsign
 	return rw_khash(&s->kh, k, klen);
 }
 
+/* ct_prep's values here: any non-zero one means prepared (pkt.h); the
+ * prefetch stage tells the IPv4 keys by it without reading af. */
+enum { PREP_V4 = 1, PREP_OTHER = 2 };
+
 /* Up to a burst: the IPv4 keys are gathered and hashed together (the AES
  * rounds of different keys overlap), IPv6 keys one by one. Descriptors are
  * reached through locals: every store through one would otherwise make
@@ -145,12 +149,12 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 			memcpy(&k4[n4], w, sizeof(w));
 			memcpy(q->ct_key4, w, sizeof(w));
 			q->ct_side = (uint8_t)side;
-			q->ct_prep = 1;
+			q->ct_prep = PREP_V4;
 			q4[n4++] = q;
 			continue;
 		}
 		klen = rw_key_make(&k, q->af, q->proto, q->saddr, q->daddr, sp, dp, &side);
-		q->ct_prep = klen != 0;
+		q->ct_prep = klen ? PREP_OTHER : 0;
 		if (!klen)
 			continue;
 		q->hash = key_hash(s, &k, klen);
@@ -174,34 +178,71 @@ void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 		prepare_burst(s, p + i, RW_MIN(n - i, (unsigned)RW_BURST));
 }
 
-void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+/*
+ * Up to a burst: the IPv4 keys' first buckets matched inline, those with no
+ * match (one in ten, or new) get their second bucket's line prefetched and
+ * are matched in a second pass, rather than meet both misses in the track
+ * stage. t4 is a copy the hint stores cannot alias (its fields stay in
+ * registers) with its prefetch level the constant l2: one instance of the
+ * loop per level, no test of it per packet (rw_state_prefetch picks).
+ */
+static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state *s,
+								  struct rw_pkt *const *p,
+								  unsigned n, bool l2)
 {
-	/* the keys not in their first bucket (one in ten) or new: that
-	 * bucket's line was prefetched by the first pass; match it in a
-	 * second pass and prefetch the entry, rather than meet both misses
-	 * in the track stage. Chunks of a burst keep the list on the stack. */
-	for (unsigned i0 = 0; i0 < n; i0 += RW_BURST) {
-		struct rw_pkt *second[RW_BURST];
-		unsigned m = RW_MIN(n - i0, (unsigned)RW_BURST), ns = 0;
+	struct rw_ctable t4 = s->t4;
+	struct rw_pkt *second[RW_BURST];
+	unsigned ns = 0;
 
-		for (unsigned i = i0; i < i0 + m; i++) {
-			struct rw_pkt *q = p[i];
-			uint32_t hint;
+	t4.pf_l2 = l2;
+	for (unsigned i = 0; i < n; i++) {
+		struct rw_pkt *q = p[i];
 
-			if (!q->ct_prep)
+		if (likely(q->ct_prep == PREP_V4)) {
+			uint64_t h = q->hash;
+			uint32_t b1 = rw_ctable_bucket1(&t4, h);
+			unsigned m = rw_ctable_match(&t4.tags[(size_t)b1 * RW_CT_SLOTS],
+						     rw_ctable_tag(h));
+
+			if (likely(m)) {
+				q->ct_hint = rw_ctable_prefetch_match(&t4, b1, m,
+								      sizeof(struct rw_entry4));
 				continue;
-			if (likely(q->af == RW_AF_INET))
-				hint = rw_ctable_probe_sized(&s->t4, q->hash,
-							     sizeof(struct rw_entry4));
-			else
-				hint = rw_ctable_probe(&s->t6, q->hash);
-			q->ct_hint = hint;
-			if (hint == RW_CT_NONE)
+			}
+			uint32_t b2 = rw_ctable_bucket2(&t4, h, b1);
+
+			rw_ctable_prefetch_line(&t4, &t4.tags[(size_t)b2 * RW_CT_SLOTS]);
+			q->ct_hint = RW_CT_NONE;
+			second[ns++] = q;
+		} else if (q->ct_prep) {
+			q->ct_hint = rw_ctable_probe(&s->t6, q->hash);
+			if (q->ct_hint == RW_CT_NONE)
 				second[ns++] = q;
 		}
-		for (unsigned j = 0; j < ns; j++)
-			second[j]->ct_hint = rw_ctable_probe2(table_of(s, second[j]->af),
-							      second[j]->hash);
+	}
+	for (unsigned j = 0; j < ns; j++) {
+		struct rw_pkt *q = second[j];
+		uint32_t b1, b2;
+		uint8_t tag;
+
+		if (q->ct_prep == PREP_V4) {
+			rw_ctable_where(&t4, q->hash, &b1, &b2, &tag);
+			q->ct_hint = rw_ctable_probe_bucket(&t4, b2, tag, sizeof(struct rw_entry4));
+		} else {
+			q->ct_hint = rw_ctable_probe2(&s->t6, q->hash);
+		}
+	}
+}
+
+void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i += RW_BURST) {
+		unsigned m = RW_MIN(n - i, (unsigned)RW_BURST);
+
+		if (s->t4.pf_l2)
+			prefetch_burst(s, p + i, m, true);
+		else
+			prefetch_burst(s, p + i, m, false);
 	}
 }
 
