@@ -137,14 +137,17 @@ __attribute__((target("aes,sse2"))) static void burst16_aes(const struct rw_khas
 	__m128i r3 = _mm_loadu_si128((const __m128i *)h->rk[3]);
 	__m128i r4 = _mm_loadu_si128((const __m128i *)h->rk[4]);
 
-	for (unsigned i = 0; i < n; i++) {
+	/* size_t: an unsigned i made the compiler redo 16 * i in 32 bits */
+	for (size_t i = 0; i < n; i++) {
 		__m128i s = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(k + 16 * i)), r0);
 
 		s = _mm_aesenc_si128(s, r1);
 		s = _mm_aesenc_si128(s, r2);
 		s = _mm_aesenc_si128(s, r3);
 		s = _mm_aesenc_si128(s, r4);
-		out[i] = (uint64_t)_mm_cvtsi128_si64(s) ^ (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
+		/* the halves folded in the vector register (halves swapped by a
+		 * shuffle, which does not overwrite s): one move out */
+		out[i] = (uint64_t)_mm_cvtsi128_si64(_mm_xor_si128(s, _mm_shuffle_epi32(s, 0x4e)));
 	}
 }
 
