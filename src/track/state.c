@@ -147,9 +147,11 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 		union rw_key k;
 		unsigned klen, side;
 		uint16_t sp, dp;
+		uint8_t proto;
 
 		if (likely(prep_tcp4(q))) {
 			sp = q->sport, dp = q->dport;
+			proto = RW_PROTO_TCP; /* a constant: not loaded again */
 		} else if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
 			   !rw_key_ports(q, &sp, &dp)) {
 			q->ct_prep = 0;
@@ -162,13 +164,15 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 			q->hash = key_hash(s, &k, klen);
 			rw_ctable_prefetch_index(&s->t6, q->hash);
 			continue;
+		} else {
+			proto = q->proto;
 		}
 		uint64_t w[2];
 
 		/* built in registers and stored twice, whole words: packed for
 		 * the hash and in the descriptor for track (a copy from k4
 		 * after the hash cost a load and a store) */
-		rw_key4_words(w, q->proto, q->saddr, q->daddr, sp, dp, &side);
+		rw_key4_words(w, proto, q->saddr, q->daddr, sp, dp, &side);
 		memcpy(&k4[n4], w, sizeof(w));
 		memcpy(q->ct_key4, w, sizeof(w));
 		q->ct_side = (uint8_t)side;
