@@ -137,7 +137,6 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 								 struct rw_pkt *const *p,
 								 unsigned n, bool l2)
 {
-	struct rw_key4 k4[RW_BURST];
 	uint64_t h4[RW_BURST];
 	struct rw_pkt *q4[RW_BURST];
 	unsigned n4 = 0;
@@ -169,11 +168,9 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 		}
 		uint64_t w[2];
 
-		/* built in registers and stored twice, whole words: packed for
-		 * the hash and in the descriptor for track (a copy from k4
-		 * after the hash cost a load and a store) */
+		/* built in registers and stored once, whole words, in the
+		 * descriptor, where the hash reads it and track after it */
 		rw_key4_words(w, proto, q->saddr, q->daddr, sp, dp, &side);
-		memcpy(&k4[n4], w, sizeof(w));
 		memcpy(q->ct_key4, w, sizeof(w));
 		q->ct_side = (uint8_t)side;
 		q->ct_prep = PREP_V4;
@@ -181,7 +178,10 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 	}
 	if (!n4)
 		return;
-	rw_khash16_burst(&s->kh, k4, n4, h4);
+	/* the keys read where they were stored (q4[j]->ct_key4), no packed
+	 * copy (the build is -fno-strict-aliasing: the pointer array read
+	 * as void pointers) */
+	rw_khash16_gather(&s->kh, (const void *const *)q4, offsetof(struct rw_pkt, ct_key4), n4, h4);
 	/* a copy the stores to the descriptors cannot alias: its bucket count
 	 * and index stay in registers */
 	struct rw_ctable t4 = s->t4;
