@@ -218,7 +218,13 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 								  unsigned n, bool l2)
 {
 	struct rw_ctable t4 = s->t4;
-	struct rw_pkt *second[RW_BURST];
+	/* the second pass's work: an IPv4 key's second bucket and tag as
+	 * the first pass found them; b2 RW_CT_NONE for an IPv6 key */
+	struct {
+		struct rw_pkt *q;
+		uint32_t b2;
+		uint8_t tag;
+	} second[RW_BURST];
 	unsigned ns = 0;
 
 	t4.pf_l2 = l2;
@@ -228,8 +234,8 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 		if (likely(q->ct_prep == PREP_V4)) {
 			uint64_t h = q->hash;
 			uint32_t b1 = rw_ctable_bucket1(&t4, h);
-			unsigned m = rw_ctable_match(&t4.tags[(size_t)b1 * RW_CT_SLOTS],
-						     rw_ctable_tag(h));
+			uint8_t tag = rw_ctable_tag(h);
+			unsigned m = rw_ctable_match(&t4.tags[(size_t)b1 * RW_CT_SLOTS], tag);
 
 			if (likely(m)) {
 				q->ct_hint = rw_ctable_prefetch_match(&t4, b1, m,
@@ -239,25 +245,23 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 			uint32_t b2 = rw_ctable_bucket2(&t4, h, b1);
 
 			rw_ctable_prefetch_line(&t4, &t4.tags[(size_t)b2 * RW_CT_SLOTS]);
-			q->ct_hint = RW_CT_NONE;
-			second[ns++] = q;
+			second[ns].q = q;
+			second[ns].b2 = b2;
+			second[ns++].tag = tag;
 		} else if (q->ct_prep) {
 			q->ct_hint = rw_ctable_probe(&s->t6, q->hash);
-			if (q->ct_hint == RW_CT_NONE)
-				second[ns++] = q;
+			if (q->ct_hint == RW_CT_NONE) {
+				second[ns].q = q;
+				second[ns++].b2 = RW_CT_NONE;
+			}
 		}
 	}
 	for (unsigned j = 0; j < ns; j++) {
-		struct rw_pkt *q = second[j];
-		uint32_t b1, b2;
-		uint8_t tag;
-
-		if (q->ct_prep == PREP_V4) {
-			rw_ctable_where(&t4, q->hash, &b1, &b2, &tag);
-			q->ct_hint = rw_ctable_probe_bucket(&t4, b2, tag, sizeof(struct rw_entry4));
-		} else {
-			q->ct_hint = rw_ctable_probe2(&s->t6, q->hash);
-		}
+		if (likely(second[j].b2 != RW_CT_NONE))
+			second[j].q->ct_hint = rw_ctable_probe_bucket(&t4, second[j].b2, second[j].tag,
+								     sizeof(struct rw_entry4));
+		else
+			second[j].q->ct_hint = rw_ctable_probe2(&s->t6, second[j].q->hash);
 	}
 }
 
