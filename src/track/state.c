@@ -218,12 +218,14 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 								  unsigned n, bool l2)
 {
 	struct rw_ctable t4 = s->t4;
-	/* the second pass's work: an IPv4 key's second bucket and tag as
-	 * the first pass found them; b2 RW_CT_NONE for an IPv6 key */
+	/* the second pass's work: an IPv4 key's second bucket as the first
+	 * pass found it (the tag is taken from the hash again there: kept,
+	 * it cost a move on every first-bucket hit); b2 RW_CT_NONE for an
+	 * IPv6 key */
 	struct {
 		struct rw_pkt *q;
+		uint64_t h;
 		uint32_t b2;
-		uint8_t tag;
 	} second[RW_BURST];
 	unsigned ns = 0;
 
@@ -234,8 +236,8 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 		if (likely(q->ct_prep == PREP_V4)) {
 			uint64_t h = q->hash;
 			uint32_t b1 = rw_ctable_bucket1(&t4, h);
-			uint8_t tag = rw_ctable_tag(h);
-			unsigned m = rw_ctable_match(&t4.tags[(size_t)b1 * RW_CT_SLOTS], tag);
+			unsigned m = rw_ctable_match(&t4.tags[(size_t)b1 * RW_CT_SLOTS],
+						     rw_ctable_tag(h));
 
 			if (likely(m)) {
 				q->ct_hint = rw_ctable_prefetch_match(&t4, b1, m,
@@ -246,8 +248,8 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 
 			rw_ctable_prefetch_line(&t4, &t4.tags[(size_t)b2 * RW_CT_SLOTS]);
 			second[ns].q = q;
-			second[ns].b2 = b2;
-			second[ns++].tag = tag;
+			second[ns].h = h;
+			second[ns++].b2 = b2;
 		} else if (q->ct_prep) {
 			q->ct_hint = rw_ctable_probe(&s->t6, q->hash);
 			if (q->ct_hint == RW_CT_NONE) {
@@ -258,7 +260,8 @@ static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state
 	}
 	for (unsigned j = 0; j < ns; j++) {
 		if (likely(second[j].b2 != RW_CT_NONE))
-			second[j].q->ct_hint = rw_ctable_probe_bucket(&t4, second[j].b2, second[j].tag,
+			second[j].q->ct_hint = rw_ctable_probe_bucket(&t4, second[j].b2,
+								     rw_ctable_tag(second[j].h),
 								     sizeof(struct rw_entry4));
 		else
 			second[j].q->ct_hint = rw_ctable_probe2(&s->t6, second[j].q->hash);
