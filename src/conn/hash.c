@@ -113,6 +113,13 @@ static void burst16_sip(const struct rw_khash *h, const void *keys, unsigned n, 
 		out[i] = sip_hash(h->sip, k + 16 * i, 16, 1, 3);
 }
 
+static void gather16_sip(const struct rw_khash *h, const void *const *recs, size_t off,
+			 unsigned n, uint64_t *out)
+{
+	for (unsigned i = 0; i < n; i++)
+		out[i] = sip_hash(h->sip, (const uint8_t *)recs[i] + off, 16, 1, 3);
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -126,26 +133,54 @@ static void burst16_sip(const struct rw_khash *h, const void *keys, unsigned n, 
  * in the bucket bits more often than chance. Compiled for AES-NI only
  * here, called only where CPUID has it.
  */
+struct aes_keys {
+	__m128i r[5];
+};
+
+__attribute__((target("aes,sse2"), always_inline)) static inline struct aes_keys
+aes_keys_load(const struct rw_khash *h)
+{
+	struct aes_keys k;
+
+	for (unsigned i = 0; i < 5; i++)
+		k.r[i] = _mm_loadu_si128((const __m128i *)h->rk[i]);
+	return k;
+}
+
+__attribute__((target("aes,sse2"), always_inline)) static inline uint64_t
+aes_hash16(const struct aes_keys *k, const void *key)
+{
+	__m128i s = _mm_xor_si128(_mm_loadu_si128((const __m128i *)key), k->r[0]);
+
+	s = _mm_aesenc_si128(s, k->r[1]);
+	s = _mm_aesenc_si128(s, k->r[2]);
+	s = _mm_aesenc_si128(s, k->r[3]);
+	s = _mm_aesenc_si128(s, k->r[4]);
+	/* the halves folded in the vector register (halves swapped by a
+	 * shuffle, which does not overwrite s): one move out */
+	return (uint64_t)_mm_cvtsi128_si64(_mm_xor_si128(s, _mm_shuffle_epi32(s, 0x4e)));
+}
+
 __attribute__((target("aes,sse2"))) static void burst16_aes(const struct rw_khash *h,
 							     const void *keys, unsigned n,
 							     uint64_t *out)
 {
-	const uint8_t *k = keys;
-	__m128i r0 = _mm_loadu_si128((const __m128i *)h->rk[0]);
-	__m128i r1 = _mm_loadu_si128((const __m128i *)h->rk[1]);
-	__m128i r2 = _mm_loadu_si128((const __m128i *)h->rk[2]);
-	__m128i r3 = _mm_loadu_si128((const __m128i *)h->rk[3]);
-	__m128i r4 = _mm_loadu_si128((const __m128i *)h->rk[4]);
+	const uint8_t *kp = keys;
+	const struct aes_keys k = aes_keys_load(h);
 
-	for (unsigned i = 0; i < n; i++) {
-		__m128i s = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(k + 16 * i)), r0);
+	/* size_t: an unsigned i made the compiler redo 16 * i in 32 bits */
+	for (size_t i = 0; i < n; i++)
+		out[i] = aes_hash16(&k, kp + 16 * i);
+}
 
-		s = _mm_aesenc_si128(s, r1);
-		s = _mm_aesenc_si128(s, r2);
-		s = _mm_aesenc_si128(s, r3);
-		s = _mm_aesenc_si128(s, r4);
-		out[i] = (uint64_t)_mm_cvtsi128_si64(s) ^ (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(s, s));
-	}
+__attribute__((target("aes,sse2"))) static void gather16_aes(const struct rw_khash *h,
+							      const void *const *recs, size_t off,
+							      unsigned n, uint64_t *out)
+{
+	const struct aes_keys k = aes_keys_load(h);
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = aes_hash16(&k, (const uint8_t *)recs[i] + off);
 }
 
 static bool have_aes(void)
@@ -157,6 +192,12 @@ static bool have_aes(void)
 static void burst16_aes(const struct rw_khash *h, const void *keys, unsigned n, uint64_t *out)
 {
 	burst16_sip(h, keys, n, out);
+}
+
+static void gather16_aes(const struct rw_khash *h, const void *const *recs, size_t off,
+			 unsigned n, uint64_t *out)
+{
+	gather16_sip(h, recs, off, n, out);
 }
 
 static bool have_aes(void)
@@ -176,6 +217,7 @@ void rw_khash_init(struct rw_khash *h, const uint64_t key[2], bool force_sip)
 		h->rk[i / 2][i % 2] = sip_hash(key, &i, sizeof(i), 2, 4);
 	h->aes = !force_sip && have_aes();
 	h->burst16 = h->aes ? burst16_aes : burst16_sip;
+	h->gather16 = h->aes ? gather16_aes : gather16_sip;
 }
 
 uint64_t rw_khash(const struct rw_khash *h, const void *key, size_t len)

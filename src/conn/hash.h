@@ -33,6 +33,8 @@ struct rw_khash {
 	uint64_t rk[5][2];     /* AES round keys: whitening + four rounds */
 	uint64_t sip[2];       /* SipHash key (IPv6, and IPv4 without AES-NI) */
 	void (*burst16)(const struct rw_khash *h, const void *keys, unsigned n, uint64_t *out);
+	void (*gather16)(const struct rw_khash *h, const void *const *recs, size_t off, unsigned n,
+			 uint64_t *out);
 	bool aes;
 };
 
@@ -46,6 +48,15 @@ static inline void rw_khash16_burst(const struct rw_khash *h, const void *keys, 
 				    uint64_t *out)
 {
 	h->burst16(h, keys, n, out);
+}
+
+/* The same for n keys found off bytes into each of recs[]: keys that sit
+ * in records already (packet descriptors) need no copy into a packed array
+ * first. */
+static inline void rw_khash16_gather(const struct rw_khash *h, const void *const *recs, size_t off,
+				     unsigned n, uint64_t *out)
+{
+	h->gather16(h, recs, off, n, out);
 }
 
 /* One key of any length: 16 bytes go through burst16, others SipHash. */

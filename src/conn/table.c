@@ -133,18 +133,9 @@ uint32_t rw_ctable_probe2(const struct rw_ctable *t, uint64_t h)
 {
 	uint32_t b[2];
 	uint8_t tag;
-	unsigned m;
 
 	rw_ctable_where(t, h, &b[0], &b[1], &tag);
-	m = rw_ctable_match(&t->tags[(size_t)b[1] * RW_CT_SLOTS], tag);
-	if (!m)
-		return RW_CT_NONE;
-	uint32_t slot = b[1] * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
-	const uint8_t *e = (const uint8_t *)rw_ctable_conn(t, slot);
-	rw_ctable_prefetch_line(t, e);
-	if (t->esize > RW_CACHELINE)
-		rw_ctable_prefetch_line(t, e + RW_CACHELINE);
-	return slot;
+	return rw_ctable_probe_bucket(t, b[1], tag, t->esize);
 }
 
 /* The key at slot if it is live and equal; reclaims it when expired. */

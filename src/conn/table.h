@@ -105,17 +105,28 @@ static inline uint8_t rw_ctable_tag(uint64_t h)
 	return (uint8_t)(h >> 56) ? (uint8_t)(h >> 56) : 1;
 }
 
+/* The first bucket of hash h, from its low 32 bits. */
+static inline uint32_t rw_ctable_bucket1(const struct rw_ctable *t, uint64_t h)
+{
+	return (uint32_t)(((h & 0xffffffffu) * t->nbuckets) >> 32);
+}
+
+/* The second bucket of hash h, whose first is b1: from the high 32 bits,
+ * never b1. */
+static inline uint32_t rw_ctable_bucket2(const struct rw_ctable *t, uint64_t h, uint32_t b1)
+{
+	uint64_t nb = t->nbuckets;
+	uint64_t b = b1 + 1 + (((h >> 32) * (nb - 1)) >> 32); /* b1 + 1 .. b1 + nb - 1 */
+
+	return (uint32_t)(b >= nb ? b - nb : b);
+}
+
 /* The two buckets and the tag of hash h. */
 static inline void rw_ctable_where(const struct rw_ctable *t, uint64_t h, uint32_t *b1,
 				   uint32_t *b2, uint8_t *tag)
 {
-	uint64_t nb = t->nbuckets;
-	uint64_t b = ((h & 0xffffffffu) * nb) >> 32;
-	uint64_t off = ((h >> 32) * (nb - 1)) >> 32; /* 0 .. nb - 2 */
-
-	*b1 = (uint32_t)b;
-	b += 1 + off;
-	*b2 = (uint32_t)(b >= nb ? b - nb : b);
+	*b1 = rw_ctable_bucket1(t, h);
+	*b2 = rw_ctable_bucket2(t, h, *b1);
 	*tag = rw_ctable_tag(h);
 }
 
@@ -123,9 +134,12 @@ static inline void rw_ctable_where(const struct rw_ctable *t, uint64_t h, uint32
  * the 8 lanes where there is SSE2 (every x86-64), a loop elsewhere. */
 static inline unsigned rw_ctable_match(const uint8_t *bucket, uint8_t tag)
 {
-#if defined(__SSE2__)
+#if defined(__SSE2__) && defined(__x86_64__)
+	/* the tag in all 8 low lanes by one multiply (_mm_set1_epi8 takes
+	 * four shuffles); the 8 high lanes are zero on both sides and equal,
+	 * hence the mask */
 	__m128i v = _mm_loadl_epi64((const __m128i *)bucket);
-	__m128i eq = _mm_cmpeq_epi8(v, _mm_set1_epi8((char)tag));
+	__m128i eq = _mm_cmpeq_epi8(v, _mm_cvtsi64_si128((long long)(tag * 0x0101010101010101ull)));
 
 	return (unsigned)_mm_movemask_epi8(eq) & 0xffu;
 #else
@@ -179,15 +193,38 @@ static inline __attribute__((always_inline)) void rw_ctable_prefetch_line(const 
 static inline __attribute__((always_inline)) void rw_ctable_prefetch_index(const struct rw_ctable *t,
 									     uint64_t h)
 {
-	uint32_t b1, b2;
-	uint8_t tag;
-
-	rw_ctable_where(t, h, &b1, &b2, &tag);
-	rw_ctable_prefetch_line(t, &t->tags[(size_t)b1 * RW_CT_SLOTS]);
+	rw_ctable_prefetch_line(t, &t->tags[(size_t)rw_ctable_bucket1(t, h) * RW_CT_SLOTS]);
 }
 
 /* rw_ctable_probe's way out when the first bucket has no match. */
 uint32_t rw_ctable_probe_second(const struct rw_ctable *t, uint64_t h);
+
+/* The slot of the first match m (non-zero, rw_ctable_match) in bucket b,
+ * its entry prefetched. esize is t->esize, a constant where the caller
+ * knows it. */
+static inline __attribute__((always_inline)) uint32_t rw_ctable_prefetch_match(const struct rw_ctable *t,
+										 uint32_t b, unsigned m,
+										 uint32_t esize)
+{
+	uint32_t slot = b * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
+	const uint8_t *e = t->entries + (size_t)slot * esize;
+
+	rw_ctable_prefetch_line(t, e);
+	if (esize > RW_CACHELINE)
+		rw_ctable_prefetch_line(t, e + RW_CACHELINE);
+	return slot;
+}
+
+/* First slot of bucket b whose tag matches (no key compare), its entry
+ * prefetched; or RW_CT_NONE. */
+static inline __attribute__((always_inline)) uint32_t rw_ctable_probe_bucket(const struct rw_ctable *t,
+									       uint32_t b, uint8_t tag,
+									       uint32_t esize)
+{
+	unsigned m = rw_ctable_match(&t->tags[(size_t)b * RW_CT_SLOTS], tag);
+
+	return m ? rw_ctable_prefetch_match(t, b, m, esize) : RW_CT_NONE;
+}
 
 /* First slot of h's first bucket whose tag matches h (no key compare), its
  * entry prefetched; or RW_CT_NONE, with the second bucket's index line
@@ -195,22 +232,12 @@ uint32_t rw_ctable_probe_second(const struct rw_ctable *t, uint64_t h);
 static inline uint32_t rw_ctable_probe_sized(const struct rw_ctable *t, uint64_t h,
 					     uint32_t esize)
 {
-	uint32_t b1, b2;
-	uint8_t tag;
-
-	rw_ctable_where(t, h, &b1, &b2, &tag); /* b2 unused here: folded away */
-	unsigned m = rw_ctable_match(&t->tags[(size_t)b1 * RW_CT_SLOTS], tag);
+	uint32_t b1 = rw_ctable_bucket1(t, h);
+	unsigned m = rw_ctable_match(&t->tags[(size_t)b1 * RW_CT_SLOTS], rw_ctable_tag(h));
 
 	/* inline for the nine keys in ten found in their first bucket */
-	if (likely(m)) {
-		uint32_t slot = b1 * RW_CT_SLOTS + (uint32_t)__builtin_ctz(m);
-		const uint8_t *e = t->entries + (size_t)slot * esize;
-
-		rw_ctable_prefetch_line(t, e);
-		if (esize > RW_CACHELINE)
-			rw_ctable_prefetch_line(t, e + RW_CACHELINE);
-		return slot;
-	}
+	if (likely(m))
+		return rw_ctable_prefetch_match(t, b1, m, esize);
 	return rw_ctable_probe_second(t, h);
 }
 

@@ -112,13 +112,31 @@ static uint64_t key_hash(const struct rw_state *s, const union rw_key *k, unsign
 	return rw_khash(&s->kh, k, klen);
 }
 
-/* Up to a burst: the IPv4 keys are gathered and hashed together (the AES
+/* ct_prep's values here: any non-zero one means prepared (pkt.h); the
+ * prefetch stage tells the IPv4 keys by it without reading af. */
+enum { PREP_V4 = 1, PREP_OTHER = 2 };
+
+/* An IPv4 TCP segment with its ports parsed, not a later fragment nor an
+ * ICMP error: nearly every packet, told by one test ahead of the general
+ * ones (for it they say the same: ports from the header, key prepared). */
+static inline bool prep_tcp4(const struct rw_pkt *q)
+{
+	return q->af == RW_AF_INET && q->proto == RW_PROTO_TCP &&
+	       (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR | RW_PKT_L4)) == RW_PKT_L4;
+}
+
+/*
+ * Up to a burst: the IPv4 keys are gathered and hashed together (the AES
  * rounds of different keys overlap), IPv6 keys one by one. Descriptors are
  * reached through locals: every store through one would otherwise make
- * the compiler load p[i] again. */
-static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
+ * the compiler load p[i] again. ct_hint is left to the prefetch stage,
+ * which sets it for every prepared packet (track reads it only for those).
+ * l2 is s->t4.pf_l2, a constant of each instance (rw_state_prepare).
+ */
+static inline __attribute__((always_inline)) void prepare_burst(struct rw_state *s,
+								 struct rw_pkt *const *p,
+								 unsigned n, bool l2)
 {
-	struct rw_key4 k4[RW_BURST];
 	uint64_t h4[RW_BURST];
 	struct rw_pkt *q4[RW_BURST];
 	unsigned n4 = 0;
@@ -128,40 +146,47 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 		union rw_key k;
 		unsigned klen, side;
 		uint16_t sp, dp;
+		uint8_t proto;
 
-		q->ct_hint = RW_CT_NONE;
-		if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
-		    !rw_key_ports(q, &sp, &dp)) {
+		if (likely(prep_tcp4(q))) {
+			sp = q->sport, dp = q->dport;
+			proto = RW_PROTO_TCP; /* a constant: not loaded again */
+		} else if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
+			   !rw_key_ports(q, &sp, &dp)) {
 			q->ct_prep = 0;
 			continue;
+		} else if (q->af != RW_AF_INET) {
+			klen = rw_key_make(&k, q->af, q->proto, q->saddr, q->daddr, sp, dp, &side);
+			q->ct_prep = klen ? PREP_OTHER : 0;
+			if (!klen)
+				continue;
+			q->hash = key_hash(s, &k, klen);
+			rw_ctable_prefetch_index(&s->t6, q->hash);
+			continue;
+		} else {
+			proto = q->proto;
 		}
-		if (likely(q->af == RW_AF_INET)) {
-			uint64_t w[2];
+		uint64_t w[2];
 
-			/* built in registers and stored twice, whole words: packed
-			 * for the hash and in the descriptor for track (a copy
-			 * from k4 after the hash cost a load and a store) */
-			rw_key4_words(w, q->proto, q->saddr, q->daddr, sp, dp, &side);
-			memcpy(&k4[n4], w, sizeof(w));
-			memcpy(q->ct_key4, w, sizeof(w));
-			q->ct_side = (uint8_t)side;
-			q->ct_prep = 1;
-			q4[n4++] = q;
-			continue;
-		}
-		klen = rw_key_make(&k, q->af, q->proto, q->saddr, q->daddr, sp, dp, &side);
-		q->ct_prep = klen != 0;
-		if (!klen)
-			continue;
-		q->hash = key_hash(s, &k, klen);
-		rw_ctable_prefetch_index(&s->t6, q->hash);
+		/* built in registers and stored once, whole words, in the
+		 * descriptor, where the hash reads it and track after it */
+		rw_key4_words(w, proto, q->saddr, q->daddr, sp, dp, &side);
+		memcpy(q->ct_key4, w, sizeof(w));
+		q->ct_side = (uint8_t)side;
+		q->ct_prep = PREP_V4;
+		q4[n4++] = q;
 	}
 	if (!n4)
 		return;
-	rw_khash16_burst(&s->kh, k4, n4, h4);
+	/* the keys read where they were stored (q4[j]->ct_key4), no packed
+	 * copy (the build is -fno-strict-aliasing: the pointer array read
+	 * as void pointers) */
+	rw_khash16_gather(&s->kh, (const void *const *)q4, offsetof(struct rw_pkt, ct_key4), n4, h4);
 	/* a copy the stores to the descriptors cannot alias: its bucket count
 	 * and index stay in registers */
-	const struct rw_ctable t4 = s->t4;
+	struct rw_ctable t4 = s->t4;
+
+	t4.pf_l2 = l2;
 	for (unsigned j = 0; j < n4; j++) {
 		q4[j]->hash = h4[j];
 		rw_ctable_prefetch_index(&t4, h4[j]);
@@ -170,38 +195,88 @@ static void prepare_burst(struct rw_state *s, struct rw_pkt *const *p, unsigned 
 
 void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 {
-	for (unsigned i = 0; i < n; i += RW_BURST)
-		prepare_burst(s, p + i, RW_MIN(n - i, (unsigned)RW_BURST));
+	for (unsigned i = 0; i < n; i += RW_BURST) {
+		unsigned m = RW_MIN(n - i, (unsigned)RW_BURST);
+
+		if (s->t4.pf_l2)
+			prepare_burst(s, p + i, m, true);
+		else
+			prepare_burst(s, p + i, m, false);
+	}
+}
+
+/*
+ * Up to a burst: the IPv4 keys' first buckets matched inline, those with no
+ * match (one in ten, or new) get their second bucket's line prefetched and
+ * are matched in a second pass, rather than meet both misses in the track
+ * stage. t4 is a copy the hint stores cannot alias (its fields stay in
+ * registers) with its prefetch level the constant l2: one instance of the
+ * loop per level, no test of it per packet (rw_state_prefetch picks).
+ */
+static inline __attribute__((always_inline)) void prefetch_burst(struct rw_state *s,
+								  struct rw_pkt *const *p,
+								  unsigned n, bool l2)
+{
+	struct rw_ctable t4 = s->t4;
+	/* the second pass's work: an IPv4 key's second bucket as the first
+	 * pass found it (the tag is taken from the hash again there: kept,
+	 * it cost a move on every first-bucket hit); b2 RW_CT_NONE for an
+	 * IPv6 key */
+	struct {
+		struct rw_pkt *q;
+		uint64_t h;
+		uint32_t b2;
+	} second[RW_BURST];
+	unsigned ns = 0;
+
+	t4.pf_l2 = l2;
+	for (unsigned i = 0; i < n; i++) {
+		struct rw_pkt *q = p[i];
+
+		if (likely(q->ct_prep == PREP_V4)) {
+			uint64_t h = q->hash;
+			uint32_t b1 = rw_ctable_bucket1(&t4, h);
+			unsigned m = rw_ctable_match(&t4.tags[(size_t)b1 * RW_CT_SLOTS],
+						     rw_ctable_tag(h));
+
+			if (likely(m)) {
+				q->ct_hint = rw_ctable_prefetch_match(&t4, b1, m,
+								      sizeof(struct rw_entry4));
+				continue;
+			}
+			uint32_t b2 = rw_ctable_bucket2(&t4, h, b1);
+
+			rw_ctable_prefetch_line(&t4, &t4.tags[(size_t)b2 * RW_CT_SLOTS]);
+			second[ns].q = q;
+			second[ns].h = h;
+			second[ns++].b2 = b2;
+		} else if (q->ct_prep) {
+			q->ct_hint = rw_ctable_probe(&s->t6, q->hash);
+			if (q->ct_hint == RW_CT_NONE) {
+				second[ns].q = q;
+				second[ns++].b2 = RW_CT_NONE;
+			}
+		}
+	}
+	for (unsigned j = 0; j < ns; j++) {
+		if (likely(second[j].b2 != RW_CT_NONE))
+			second[j].q->ct_hint = rw_ctable_probe_bucket(&t4, second[j].b2,
+								     rw_ctable_tag(second[j].h),
+								     sizeof(struct rw_entry4));
+		else
+			second[j].q->ct_hint = rw_ctable_probe2(&s->t6, second[j].q->hash);
+	}
 }
 
 void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n)
 {
-	/* the keys not in their first bucket (one in ten) or new: that
-	 * bucket's line was prefetched by the first pass; match it in a
-	 * second pass and prefetch the entry, rather than meet both misses
-	 * in the track stage. Chunks of a burst keep the list on the stack. */
-	for (unsigned i0 = 0; i0 < n; i0 += RW_BURST) {
-		struct rw_pkt *second[RW_BURST];
-		unsigned m = RW_MIN(n - i0, (unsigned)RW_BURST), ns = 0;
+	for (unsigned i = 0; i < n; i += RW_BURST) {
+		unsigned m = RW_MIN(n - i, (unsigned)RW_BURST);
 
-		for (unsigned i = i0; i < i0 + m; i++) {
-			struct rw_pkt *q = p[i];
-			uint32_t hint;
-
-			if (!q->ct_prep)
-				continue;
-			if (likely(q->af == RW_AF_INET))
-				hint = rw_ctable_probe_sized(&s->t4, q->hash,
-							     sizeof(struct rw_entry4));
-			else
-				hint = rw_ctable_probe(&s->t6, q->hash);
-			q->ct_hint = hint;
-			if (hint == RW_CT_NONE)
-				second[ns++] = q;
-		}
-		for (unsigned j = 0; j < ns; j++)
-			second[j]->ct_hint = rw_ctable_probe2(table_of(s, second[j]->af),
-							      second[j]->hash);
+		if (s->t4.pf_l2)
+			prefetch_burst(s, p + i, m, true);
+		else
+			prefetch_burst(s, p + i, m, false);
 	}
 }
 
