@@ -78,6 +78,44 @@ static inline bool rw_ip4_csum_ok(const uint8_t *ip, uint32_t hl)
 #define RW_TCP_OPT_NOP_NOP_TS 0x0101080au
 
 /*
+ * Two neighbouring big-endian fields of the frame (16 or 32 bits each) into
+ * the two neighbouring host-order fields of the descriptor that hold them,
+ * in the same order: one load, one byte swap, one rotate and one store
+ * instead of two of each. On a little-endian host the swap of the pair
+ * leaves the first field in the high half and the rotate brings it back to
+ * the low half, which the store puts first. The callers check with
+ * static_assert that the descriptor's fields are neighbours.
+ */
+static inline void rw_be16_pair(void *dst, const uint8_t *src)
+{
+	uint32_t v;
+
+	memcpy(&v, src, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+	v = v >> 16 | v << 16;
+#endif
+	memcpy(dst, &v, 4);
+}
+
+static inline void rw_be32_pair(void *dst, const uint8_t *src)
+{
+	uint64_t v;
+
+	memcpy(&v, src, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+	v = v >> 32 | v << 32;
+#endif
+	memcpy(dst, &v, 8);
+}
+
+static_assert(offsetof(struct rw_pkt, dport) == offsetof(struct rw_pkt, sport) + 2 &&
+		      offsetof(struct rw_pkt, tcp_ack) == offsetof(struct rw_pkt, tcp_seq) + 4 &&
+		      offsetof(struct rw_pkt, tcp_tsecr) == offsetof(struct rw_pkt, tcp_tsval) + 4,
+	      "rw_fast_fill stores these pairs as one word");
+
+/*
  * The descriptor of a frame rw_parse_fast_inline accepted, every field the
  * general path would write, in the order they lie in struct rw_pkt. Inlined
  * once for each TCP header length, so that doff and the timestamp option's
@@ -107,13 +145,18 @@ rw_fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint3
 	p->ttl = ip[8];
 	/* icmp_type, icmp_code, icmp_id */
 	memset(&p->icmp_type, 0, offsetof(struct rw_pkt, tcp_flags) - offsetof(struct rw_pkt, icmp_type));
-	tcp_fixed_fields(p, th);
+	rw_be16_pair(&p->sport, th); /* sport, dport */
+	p->tcp_flags = th[13];
 	p->tcp_wscale = RW_WSCALE_NONE;
 	/* tcp_sackok, tcp_ts, tcp_mss; then tcp_ts */
 	memset(&p->tcp_sackok, 0, offsetof(struct rw_pkt, tcp_win) - offsetof(struct rw_pkt, tcp_sackok));
 	p->tcp_ts = ts;
-	p->tcp_tsval = ts ? rd32(th + 24) : 0;
-	p->tcp_tsecr = ts ? rd32(th + 28) : 0;
+	p->tcp_win = rd16(th + 14);
+	rw_be32_pair(&p->tcp_seq, th + 4); /* tcp_seq, tcp_ack */
+	if (ts)
+		rw_be32_pair(&p->tcp_tsval, th + 24); /* tcp_tsval, tcp_tsecr */
+	else
+		memset(&p->tcp_tsval, 0, 8);
 	p->frag_id = id;
 	p->frag_off = 0;
 	rw_addr_map4(p->saddr, ip + 12);
