@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Shared between the files of src/pkt only: byte readers that never assume
- * alignment, the IPv6 extension-header walker (used for packets and for the
- * packets ICMPv6 errors quote) and the transport parser entry.
+ * Shared between the files of src/pkt only (and parse_fast.h, which the
+ * worker includes for the parser's inline fast path): byte readers that
+ * never assume alignment, the IPv6 extension-header walker (used for packets
+ * and for the packets ICMPv6 errors quote) and the transport parser entry.
  */
 #ifndef RW_PKT_INTERNAL_H
 #define RW_PKT_INTERNAL_H
@@ -62,8 +63,9 @@ bool rw_parse_fast(struct rw_pkt *p, uint8_t *data, uint32_t len);
 
 /* The fixed part of a TCP header (th, 20 bytes, already checked) into p:
  * ports, sequence numbers, flags, window. Options are the caller's. Always
- * inlined: with the parser's fast path expanded twice (rw_parse and the
- * tests' rw_parse_fast) GCC would otherwise call it, once a packet. */
+ * inlined: with the parser's fast path expanded several times (rw_parse,
+ * the tests' rw_parse_fast, the worker's parse loop) GCC would otherwise
+ * call it, once a packet. */
 static inline __attribute__((always_inline)) void tcp_fixed_fields(struct rw_pkt *p, const uint8_t *th)
 {
 	p->sport = rd16(th);

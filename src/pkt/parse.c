@@ -6,12 +6,8 @@
  * failure returns the drop reason that names it. docs/parsing.md lists the
  * checks in order.
  */
-#include <arpa/inet.h>
+#include "parse_fast.h"
 
-#include "internal.h"
-
-#define ETH_HLEN 14
-#define ETH_P_IP 0x0800
 #define ETH_P_ARP 0x0806
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88a8
@@ -22,21 +18,13 @@
  * misconfiguration or an attempt to hide the EtherType from filters. */
 #define RW_MAX_VLAN 2
 
-#define IP4_MF 0x2000
-#define IP4_OFFMASK 0x1fff
-
-/* The parser's offsets are 16 bits: no IP packet is longer than 65,535
- * bytes, so a longer frame (a capture of a GRO/TSO super-frame) is parsed as
- * if it ended there and its IP length check fails. */
-#define RW_FRAME_MAX 0xffff
-
 static int parse_eth(struct rw_pkt *p)
 {
 	const uint8_t *d = p->data;
-	uint32_t off = ETH_HLEN;
+	uint32_t off = RW_ETH_HLEN;
 	uint16_t et;
 
-	if (unlikely(p->len < ETH_HLEN))
+	if (unlikely(p->len < RW_ETH_HLEN))
 		return RW_DROP_ETH_SHORT;
 	et = rd16(d + 12);
 	while (et == ETH_P_8021Q || et == ETH_P_8021AD) {
@@ -68,7 +56,7 @@ static int parse_arp(struct rw_pkt *p)
 	if (unlikely(room < 8))
 		return RW_DROP_ARP_SHORT;
 	need = 8 + 2u * (a[4] + a[5]);
-	if (rd16(a) == 1 && rd16(a + 2) == ETH_P_IP && unlikely(a[4] != 6 || a[5] != 4))
+	if (rd16(a) == 1 && rd16(a + 2) == RW_ETH_P_IP && unlikely(a[4] != 6 || a[5] != 4))
 		return RW_DROP_ARP_SHORT;
 	if (unlikely(room < need))
 		return RW_DROP_ARP_SHORT;
@@ -149,52 +137,6 @@ static int frag_sane(uint32_t before, uint32_t off, uint32_t data, bool more)
 	return RW_PASS;
 }
 
-static inline uint64_t ld32(const uint8_t *b)
-{
-	uint32_t w;
-
-	memcpy(&w, b, 4);
-	return w;
-}
-
-static inline uint64_t ld64(const uint8_t *b)
-{
-	uint64_t w;
-
-	memcpy(&w, b, 8);
-	return w;
-}
-
-/* x + y with the carry out of bit 63 added back in (one's complement
- * addition in 64 bits; add, adc on x86). x + y + 1 cannot wrap when the
- * first add did. */
-static inline uint64_t add_c64(uint64_t x, uint64_t y)
-{
-	uint64_t s = x + y;
-
-	return s + (s < y);
-}
-
-/*
- * The header checksum, inline for the 20-byte header nearly every packet
- * has. Summed as two 64-bit words and a 32-bit one with end-around carries:
- * 2^64 = 1 modulo 0xffff, so the sum s is the 16-bit one's complement sum
- * modulo 0xffff, and s is 0 only for an all-zero header. The header is right
- * when that sum folds to 0xffff: s is a non-zero multiple of 0xffff. Tested
- * without folding: s * (0xffff's inverse modulo 2^64) is s / 0xffff when
- * that is whole, at most UINT64_MAX / 0xffff, and above it otherwise; the
- * - 1 sends s = 0 above it too.
- */
-static inline bool ip4_csum_ok(const uint8_t *ip, uint32_t hl)
-{
-	const uint64_t inv = 0xfffefffefffeffffull; /* 0xffff * inv = 1 mod 2^64 */
-	uint64_t s;
-
-	if (unlikely(hl != 20))
-		return rw_csum_fold(rw_csum_partial(ip, hl, 0)) == 0;
-	s = add_c64(add_c64(ld64(ip), ld64(ip + 8)), ld32(ip + 16));
-	return s * inv - 1 < UINT64_MAX / 0xffff;
-}
 
 static int parse_ip4(struct rw_pkt *p, const struct rw_parse_opts *o)
 {
@@ -213,7 +155,7 @@ static int parse_ip4(struct rw_pkt *p, const struct rw_parse_opts *o)
 	tot = rd16(ip + 2);
 	if (unlikely(tot < hl || tot > room))
 		return RW_DROP_IP_TOTAL_LEN;
-	if (unlikely(!ip4_csum_ok(ip, hl)))
+	if (unlikely(!rw_ip4_csum_ok(ip, hl)))
 		return RW_DROP_IP_CHECKSUM;
 	if (hl > 20) {
 		ret = ip4_options(ip + 20, hl - 20, &srcroute);
@@ -232,10 +174,10 @@ static int parse_ip4(struct rw_pkt *p, const struct rw_parse_opts *o)
 
 	fo = rd16(ip + 6);
 	p->frag_id = rd16(ip + 4);
-	p->frag_off = (uint16_t)((fo & IP4_OFFMASK) * 8);
-	if (fo & (IP4_MF | IP4_OFFMASK)) {
+	p->frag_off = (uint16_t)((fo & RW_IP4_OFFMASK) * 8);
+	if (fo & (RW_IP4_MF | RW_IP4_OFFMASK)) {
 		p->flags |= RW_PKT_FRAG;
-		ret = frag_sane(0, p->frag_off, tot - hl, fo & IP4_MF);
+		ret = frag_sane(0, p->frag_off, tot - hl, fo & RW_IP4_MF);
 		if (unlikely(ret))
 			return ret;
 		if (p->frag_off) {
@@ -433,94 +375,6 @@ static int parse_ip6(struct rw_pkt *p, const struct rw_parse_opts *o)
 	return rw_parse_l4(p, o, !c.route_pending);
 }
 
-/* NOP, NOP, timestamp (kind 8, length 10): the only options Linux puts on
- * an established connection's segments unless SACK blocks are due. */
-#define TCP_OPT_NOP_NOP_TS 0x0101080au
-
-/*
- * The descriptor of a frame parse_fast accepted, every field the general
- * path would write, in the order they lie in struct rw_pkt. Inlined once for
- * each TCP header length, so that doff and the timestamp option's presence
- * are constants there and the stores of constants next to each other merge.
- */
-static inline __attribute__((always_inline)) void
-fast_fill(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len, uint32_t tot,
-	  uint16_t id, uint32_t doff, bool ts)
-{
-	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
-
-	p->data = d;
-	p->len = len;
-	p->l3_off = ETH_HLEN;
-	p->l4_off = ETH_HLEN + 20;
-	p->l3_len = (uint16_t)tot;
-	p->payload_off = (uint16_t)(ETH_HLEN + 20 + doff);
-	p->payload_len = (uint16_t)(tot - 20 - doff);
-	p->ethertype = ETH_P_IP;
-	p->nvlan = 0;
-	p->af = RW_AF_INET;
-	p->proto = RW_PROTO_TCP;
-	p->flags = RW_PKT_L4;
-	p->ttl = ip[8];
-	p->icmp_type = 0;
-	p->icmp_code = 0;
-	p->icmp_id = 0;
-	tcp_fixed_fields(p, th);
-	p->tcp_wscale = RW_WSCALE_NONE;
-	p->tcp_sackok = 0;
-	p->tcp_ts = ts;
-	p->tcp_mss = 0;
-	p->tcp_tsval = ts ? rd32(th + 24) : 0;
-	p->tcp_tsecr = ts ? rd32(th + 28) : 0;
-	p->frag_id = id;
-	p->frag_off = 0;
-	rw_addr_map4(p->saddr, ip + 12);
-	rw_addr_map4(p->daddr, ip + 16);
-}
-
-/*
- * The common frame in one pass: untagged Ethernet, IPv4 without options and
- * not a fragment, TCP without options or with just NOP, NOP, timestamp, L4
- * checksums not verified here. Writes exactly the fields the general path
- * would write for such a frame, with the same values (tests/unit/
- * test_parse_fast.c compares the two on mutated frames). Returns false,
- * having written nothing a caller may rely on, for any other frame or any
- * failed check: the general path then parses it and names the reason.
- */
-static inline __attribute__((always_inline)) bool
-parse_fast(struct rw_pkt *restrict p, uint8_t *restrict d, uint32_t len)
-{
-	const uint8_t *ip = d + ETH_HLEN, *th = ip + 20;
-	uint32_t tot_id, tot, doff;
-	uint16_t fo;
-
-	/* 54 <= len <= RW_FRAME_MAX as one unsigned compare */
-	if (len - (ETH_HLEN + 40) > RW_FRAME_MAX - (ETH_HLEN + 40))
-		return false;
-	/* Flags and fragment offset tested as they lie in memory (the mask
-	 * byte-swapped instead of the field: one test instruction). */
-	memcpy(&fo, ip + 6, 2);
-	if (rd16(d + 12) != ETH_P_IP || ip[0] != 0x45 || ip[9] != RW_PROTO_TCP ||
-	    (fo & htons(IP4_MF | IP4_OFFMASK)) || !ip4_csum_ok(ip, 20) || !tcp_flags_ok(th[13]))
-		return false;
-	/* 40 <= tot <= len - 14 in one compare (len >= 54 is known):
-	 * tot - 40 wraps when tot is too short. */
-	tot_id = rd32(ip + 2); /* total length and ID: one load, one byte swap */
-	tot = tot_id >> 16;
-	if (tot - 40 > len - (ETH_HLEN + 40))
-		return false;
-	doff = th[12] >> 4;
-	if (doff == 5) {
-		fast_fill(p, d, len, tot, (uint16_t)tot_id, 20, false);
-		return true;
-	}
-	if (doff == 8 && tot >= 52 && rd32(th + 20) == TCP_OPT_NOP_NOP_TS) {
-		fast_fill(p, d, len, tot, (uint16_t)tot_id, 32, true);
-		return true;
-	}
-	return false;
-}
-
 /* What a NULL rw_parse_opts means: nothing verified beyond the headers. */
 static const struct rw_parse_opts parse_defaults;
 
@@ -528,14 +382,14 @@ int rw_parse(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_pars
 {
 	/* L4 checksums verified in software are the general parser's job; it
 	 * also stands in for a NULL o. */
-	if (likely(!(o && o->verify_l4_csum)) && likely(parse_fast(p, data, len)))
+	if (likely(!(o && o->verify_l4_csum)) && likely(rw_parse_fast_inline(p, data, len)))
 		return RW_PASS;
 	return rw_parse_general(p, data, len, o);
 }
 
 bool rw_parse_fast(struct rw_pkt *p, uint8_t *data, uint32_t len)
 {
-	return parse_fast(p, data, len);
+	return rw_parse_fast_inline(p, data, len);
 }
 
 int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct rw_parse_opts *o)
@@ -563,7 +417,7 @@ int rw_parse_general(struct rw_pkt *p, uint8_t *data, uint32_t len, const struct
 	if (unlikely(ret))
 		return ret;
 	switch (p->ethertype) {
-	case ETH_P_IP:
+	case RW_ETH_P_IP:
 		return parse_ip4(p, o);
 	case ETH_P_IPV6:
 		return parse_ip6(p, o);
