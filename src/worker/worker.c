@@ -453,24 +453,40 @@ pre_judge(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i, unsigned
 	return pre_judge_rare(w, rs, i, in_port, verdict);
 }
 
-/* Stage 2 for the burst's n frames: those that go on to the connection
- * table into tracked[] and idx[] (their count returned), the bytes received
- * into *rx_bytes. Always inlined, fast a constant in each copy. */
+/* Frames parsed between two calls of the prepare stage (below). */
+#define PREP_CHUNK 16
+
+/*
+ * Stages 2 and 3 for the burst's n frames: those that go on to the
+ * connection table into tracked[] and idx[] (their count returned), keyed,
+ * hashed and their index lines prefetched; the bytes received into
+ * *rx_bytes. The prepare stage runs after each PREP_CHUNK frames parsed
+ * rather than once after all of them, so that the first index lines have
+ * the rest of the burst's parsing to arrive in before the tag stage reads
+ * them: 1.05-1.10x at 10 M connections (every 8: the same; every 4 or 2:
+ * slower, the hash loses its batch), 1.00-1.02x at 1k (docs/conntrack.md).
+ * Always inlined, fast a constant in each copy.
+ */
 static inline __attribute__((always_inline)) unsigned
 parse_burst(struct rw_worker *w, const struct rw_ruleset *rs, const unsigned in_port, unsigned n,
 	    bool fast, unsigned *verdict, struct rw_pkt **tracked, uint8_t *idx, uint64_t *rx_bytes)
 {
 	/* locals: the parser's stores would make the compiler load them again */
 	uint64_t bytes = 0;
-	unsigned nt = 0;
+	unsigned nt = 0, prepared = 0;
 
 	for (unsigned i = 0; i < n; i++) {
+		if (i && i % PREP_CHUNK == 0) {
+			rw_state_prepare(w->state, tracked + prepared, nt - prepared);
+			prepared = nt;
+		}
 		bytes += w->frames[i].len;
 		if (pre_judge(w, rs, i, in_port, fast, verdict)) {
 			tracked[nt] = &w->pkts[i];
 			idx[nt++] = (uint8_t)i;
 		}
 	}
+	rw_state_prepare(w->state, tracked + prepared, nt - prepared);
 	*rx_bytes = bytes;
 	return nt;
 }
@@ -718,7 +734,6 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 
 	struct rule_run run = {0};
 
-	rw_state_prepare(w->state, tracked, nt);
 	rw_state_prefetch(w->state, tracked, nt);
 
 	/* A packet of a connection whose first packet missed earlier in this
