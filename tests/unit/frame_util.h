@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Frames for the tests that feed a real engine through capture files
- * (test_ruleedit.c, test_egress_order.c; include once, after t.h): a 60-byte
+ * (test_ruleedit.c, test_egress_order.c, test_egress_fast.c, test_parse_loop.c; include once, after t.h): a 60-byte
  * Ethernet + IPv4 frame whose transport header the test fills in.
  */
 #ifndef RW_TEST_FRAME_UTIL_H
@@ -37,6 +37,19 @@ static inline uint8_t *eth_ip4(uint8_t *f, uint8_t proto, uint32_t src, uint32_t
 	c = rw_csum_fold(rw_csum_partial(ip, 20, 0)); /* memory byte order (pkt.h) */
 	memcpy(ip + 10, &c, 2);
 	return ip + 20;
+}
+
+/* eth_ip4 with a UDP header (checksum 0: none) and 4 payload bytes, zero;
+ * returns the payload. */
+static inline uint8_t *eth_udp4(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst,
+				uint16_t dport)
+{
+	uint8_t *l4 = eth_ip4(f, 17, src, dst, 8 + 4);
+
+	l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
+	l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
+	l4[5] = 12;
+	return l4 + 8;
 }
 
 #endif

@@ -24,6 +24,7 @@
 #include "worker/engine.h"
 #include "t.h"
 #include "frame_util.h"
+#include "engine_util.h"
 
 #define NB 12
 static const char order[NB + 1] = "ABAABBBAAABA";
@@ -40,14 +41,10 @@ static void dump(pcap_dumper_t *d, long usec, uint32_t src, uint16_t sport, uint
 		 uint16_t dport, uint8_t tag)
 {
 	uint8_t f[FRAME_LEN];
-	uint8_t *l4 = eth_ip4(f, 17, src, dst, 8 + 4);
 	struct pcap_pkthdr ph = {.ts = {.tv_sec = 1, .tv_usec = usec}, .caplen = FRAME_LEN,
 				 .len = FRAME_LEN};
 
-	l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
-	l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
-	l4[5] = 12;
-	l4[8] = tag;
+	eth_udp4(f, src, sport, dst, dport)[0] = tag;
 	pcap_dump((u_char *)d, &ph, f);
 }
 
@@ -88,27 +85,12 @@ static unsigned limited_tx(struct rw_port *p, unsigned q, struct rw_frame *f, un
 
 static struct rw_engine *start(unsigned limit)
 {
-	static const char rules[] = "pass proto udp from port 1000 keep state\n"
-				    "pass proto udp keep state\n";
-	char text[2048], name[64], err[512] = "";
-	struct rw_engine *e = calloc(1, sizeof(*e));
-	struct rw_diag d = {.out = stderr};
-	struct rw_config cfg;
+	struct rw_engine *e;
 
-	snprintf(dir, sizeof(dir), "/tmp/rwfast.XXXXXX");
-	if (!e || !mkdtemp(dir))
-		abort();
+	engine_dir(dir, sizeof(dir), "/tmp/rwfast.XXXXXX");
 	write_caps();
-	snprintf(text, sizeof(text),
-		 "port a \"pcap:%s/a.pcap,out=%s/a.out\"\nport b \"pcap:%s/b.pcap,out=%s/b.out\"\n%s",
-		 dir, dir, dir, dir, rules);
-	snprintf(name, sizeof(name), "%s/fw.conf", dir);
-	if (rw_config_parse(name, text, NULL, 0, &cfg, &d))
-		abort();
-	if (rw_engine_init(e, &cfg, err, sizeof(err))) {
-		printf("# engine: %s\n", err);
-		abort();
-	}
+	e = pcap_engine(dir, "pass proto udp from port 1000 keep state\n"
+			     "pass proto udp keep state\n");
 	real_ops = e->ports[1].ops;
 	limited_ops = *real_ops;
 	limited_ops.tx_burst = limited_tx;
@@ -123,14 +105,8 @@ static struct rw_engine *start(unsigned limit)
 
 static void stop(struct rw_engine *e)
 {
-	char cmd[64];
-
 	e->ports[1].ops = real_ops;
-	rw_engine_fini(e);
-	free(e);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
+	pcap_engine_end(e, dir);
 }
 
 static struct rw_rule_ctr rule_ctr(const struct rw_engine *e, uint32_t rule)

@@ -23,6 +23,7 @@
 #include "worker/engine.h"
 #include "t.h"
 #include "frame_util.h"
+#include "engine_util.h"
 
 #define LIMIT 4
 
@@ -35,23 +36,13 @@ static struct rw_port_ops limited_ops;
 static uint16_t got_sport[64];
 static unsigned ngot;
 
-/* Ethernet + IPv4 + UDP (checksum 0: none), 60 bytes. */
-static size_t udp(uint8_t *f, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
-{
-	uint8_t *l4 = eth_ip4(f, 17, src, dst, 8 + 4);
-
-	l4[0] = (uint8_t)(sport >> 8), l4[1] = (uint8_t)sport;
-	l4[2] = (uint8_t)(dport >> 8), l4[3] = (uint8_t)dport;
-	l4[5] = 12;
-	return FRAME_LEN;
-}
-
 static void dump(pcap_dumper_t *d, long usec, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport)
 {
-	uint8_t f[60];
-	struct pcap_pkthdr ph = {.ts = {.tv_sec = 1, .tv_usec = usec}};
+	uint8_t f[FRAME_LEN];
+	struct pcap_pkthdr ph = {.ts = {.tv_sec = 1, .tv_usec = usec}, .caplen = FRAME_LEN,
+				 .len = FRAME_LEN};
 
-	ph.caplen = ph.len = (unsigned)udp(f, src, sport, dst, dport);
+	eth_udp4(f, src, sport, dst, dport);
 	pcap_dump((u_char *)d, &ph, f);
 }
 
@@ -116,25 +107,11 @@ static unsigned limited_room(struct rw_port *p, unsigned q, unsigned limit, unsi
 
 static struct rw_engine *start(const char *rules)
 {
-	char text[2048], name[64], err[512] = "";
-	struct rw_engine *e = calloc(1, sizeof(*e));
-	struct rw_diag d = {.out = stderr};
-	struct rw_config cfg;
+	struct rw_engine *e;
 
-	snprintf(dir, sizeof(dir), "/tmp/rwegress.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
+	engine_dir(dir, sizeof(dir), "/tmp/rwegress.XXXXXX");
 	write_caps();
-	snprintf(text, sizeof(text),
-		 "port a \"pcap:%s/a.pcap,out=%s/a.out\"\nport b \"pcap:%s/b.pcap,out=%s/b.out\"\n%s",
-		 dir, dir, dir, dir, rules);
-	snprintf(name, sizeof(name), "%s/fw.conf", dir);
-	if (rw_config_parse(name, text, NULL, 0, &cfg, &d))
-		abort();
-	if (rw_engine_init(e, &cfg, err, sizeof(err))) {
-		printf("# engine: %s\n", err);
-		abort();
-	}
+	e = pcap_engine(dir, rules);
 	real_ops = e->ports[1].ops;
 	limited_ops = *real_ops;
 	limited_ops.tx_burst = limited_tx;
@@ -147,14 +124,8 @@ static struct rw_engine *start(const char *rules)
 
 static void stop(struct rw_engine *e)
 {
-	char cmd[64];
-
 	e->ports[1].ops = real_ops;
-	rw_engine_fini(e);
-	free(e);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
+	pcap_engine_end(e, dir);
 }
 
 static void run_all(struct rw_engine *e)

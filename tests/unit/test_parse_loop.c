@@ -25,6 +25,7 @@
 #include "worker/engine.h"
 #include "t.h"
 #include "frame_util.h"
+#include "engine_util.h"
 
 #define SRC 0x0a000001u
 #define DST 0x0a000002u
@@ -98,34 +99,18 @@ static void write_caps(void)
 
 static void run(bool verify, struct rw_worker_stats *s)
 {
-	char text[2048], name[64], err[512] = "", cmd[64];
-	struct rw_engine *e = calloc(1, sizeof(*e));
-	struct rw_diag dg = {.out = stderr};
-	struct rw_config cfg;
+	char rules[128];
+	struct rw_engine *e;
 
-	snprintf(dir, sizeof(dir), "/tmp/rwploop.XXXXXX");
-	if (!e || !mkdtemp(dir))
-		abort();
+	engine_dir(dir, sizeof(dir), "/tmp/rwploop.XXXXXX");
 	write_caps();
-	snprintf(text, sizeof(text),
-		 "port a \"pcap:%s/a.pcap,out=%s/a.out\"\nport b \"pcap:%s/b.pcap,out=%s/b.out\"\n"
-		 "set checksum %s\npass proto tcp keep state\npass proto udp keep state\n",
-		 dir, dir, dir, dir, verify ? "verify" : "ignore");
-	snprintf(name, sizeof(name), "%s/fw.conf", dir);
-	if (rw_config_parse(name, text, NULL, 0, &cfg, &dg))
-		abort();
-	if (rw_engine_init(e, &cfg, err, sizeof(err))) {
-		printf("# engine: %s\n", err);
-		abort();
-	}
+	snprintf(rules, sizeof(rules), "set checksum %s\npass proto tcp keep state\npass proto udp keep state\n",
+		 verify ? "verify" : "ignore");
+	e = pcap_engine(dir, rules);
 	for (int i = 0; i < 16 && rw_worker_poll(&e->workers[0]); i++)
 		;
 	rw_engine_sum_stats(e, s);
-	rw_engine_fini(e);
-	free(e);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd))
-		printf("# could not remove %s\n", dir);
+	pcap_engine_end(e, dir);
 }
 
 static void check_common(const struct rw_worker_stats *s)

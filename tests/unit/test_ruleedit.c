@@ -24,6 +24,7 @@
 #include "worker/engine.h"
 #include "t.h"
 #include "frame_util.h"
+#include "engine_util.h"
 
 #define NPKT 12
 
@@ -78,28 +79,13 @@ static void write_caps(const uint16_t *ids)
 
 static struct rw_engine *start(const char *rules, const uint16_t *ids)
 {
-	char text[4096], name[64], err[512] = "";
-	struct rw_engine *e = calloc(1, sizeof(*e));
-	struct rw_diag d = {.out = stderr};
-	struct rw_config cfg;
+	char text[3072];
 
-	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/tmp/rwedit.XXXXXX");
-		if (!mkdtemp(dir))
-			abort();
-	}
+	if (!dir[0])
+		engine_dir(dir, sizeof(dir), "/tmp/rwedit.XXXXXX");
 	write_caps(ids);
-	snprintf(text, sizeof(text),
-		 "port a \"pcap:%s/a.pcap,out=%s/a.out\"\nport b \"pcap:%s/b.pcap,out=%s/b.out\"\n"
-		 "table <bad> { 192.0.2.1 }\n%s", dir, dir, dir, dir, rules);
-	snprintf(name, sizeof(name), "%s/fw.conf", dir);
-	if (rw_config_parse(name, text, NULL, 0, &cfg, &d))
-		abort();
-	if (rw_engine_init(e, &cfg, err, sizeof(err))) {
-		printf("# engine: %s\n", err);
-		abort();
-	}
-	return e;
+	snprintf(text, sizeof(text), "table <bad> { 192.0.2.1 }\n%s", rules);
+	return pcap_engine(dir, text);
 }
 
 static void stop(struct rw_engine *e)
