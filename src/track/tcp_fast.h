@@ -101,7 +101,8 @@ static inline bool rw_tcp_track_established(struct rw_conn *c, unsigned d, const
 	return true;
 }
 
-/* The full path alone, for a caller that tried rw_tcp_track_established. */
+/* The full path alone (tcp.c), without trying the fast path first: what
+ * tests/unit/test_tcp_fast.c holds rw_tcp_track_established to. */
 int rw_tcp_track_full(struct rw_state *s, struct rw_conn *c, unsigned d, const struct rw_pkt *p,
 		      uint64_t now, unsigned *reason);
 

@@ -65,15 +65,6 @@ static uint64_t heap_mark(void)
 }
 #endif
 
-/* xorshift64*: reproducible randomness for the churn */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
-}
 
 static const uint64_t key0[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
 

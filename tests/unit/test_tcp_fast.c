@@ -19,16 +19,6 @@
 #include "worker/reasons.h"
 #include "track_util.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: fixed seed, so a failure repeats */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dull;
-}
 
 static uint32_t below(uint32_t n)
 {

@@ -16,6 +16,17 @@
 
 #define SEC 1000000000ull
 
+/* xorshift64*, fixed seed: a failing random run repeats. Each test binary
+ * has its own copy of the state. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static inline uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545f4914f6cdd1dull;
+}
+
 #define C_IP 0x0a000001u
 #define S_IP 0xc0a80001u
 #define C_PORT 40000
