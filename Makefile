@@ -108,7 +108,11 @@ bench-live: deps
 clean:
 	rm -rf build build-san
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d
+# Every object's header dependencies. The unit tests' and tools' objects are
+# rebuilt with their binaries anyway, but portbridge.o is a target of its own:
+# without its .d it outlived a change to struct rw_port and crashed.
+-include $(LIB_OBJS:.o=.d) $(BUILD)/src/main.d $(BUILD)/tests/io/portbridge.d \
+	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d) $(TOOL_SRCS:tools/%.c=$(BUILD)/tools/%.d)
 
 # The port-backend test bridge (tests/netns/ports.sh drives it).
 all: $(BUILD)/tests/portbridge
