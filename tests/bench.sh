@@ -58,6 +58,19 @@ check "mixed: some new flows, about 10%" "$tmp/mix.json" '0.05 < d["generator"][
 "$bin" bench --json --gen-only --connections 1000 --packets 10000 > "$tmp/gen.json" 2>/dev/null
 check "gen-only: rate measured, no firewall work" "$tmp/gen.json" 'd["packets"] == 20000 and d["pps"] > 0 and d["states"]["created"] == 0'
 
+# --virtual-clock: the worker goes by the frames' clock, 0.1 s a packet here.
+# Each of 1000 flows then sees a packet every ~100 s of that clock, beyond a
+# 60 s established timeout: states expire and later segments find none. The
+# same run on the real clock (a few ms) keeps every state.
+printf 'set default block\nset timeout tcp.established 60\npass in on inside proto tcp\n' > "$tmp/vc.conf"
+"$bin" bench --json --connections 1000 --packets 2000 --rules "$tmp/vc.conf" --virtual-clock 100000000 > "$tmp/vc.json" 2>/dev/null
+ok $? "virtual clock exits 0"
+check "virtual clock: idle states expire by the frames' time" "$tmp/vc.json" 'd["states"]["expired"] > 0 and d["state_misses"] > 0 and d["drops_total"] > 0'
+"$bin" bench --json --connections 1000 --packets 2000 --rules "$tmp/vc.conf" > "$tmp/rc.json" 2>/dev/null
+check "real clock: the same run keeps every state" "$tmp/rc.json" 'd["states"]["expired"] == 0 and d["drops_total"] == 0'
+"$bin" bench --virtual-clock 0 --packets 10 > /dev/null 2>&1
+ok $((! $?)) "--virtual-clock 0 refused"
+
 "$bin" bench --json --table-only --connections 1000 --capacity 2000 --packets 10000 > "$tmp/tab.json" 2>/dev/null
 check "table-only: every lookup found its connection" "$tmp/tab.json" 'd["packets"] >= 20000 and d["table_pass"] == d["packets"]'
 

@@ -18,7 +18,8 @@ static const char usage[] =
 	"                      [--frame-size B] [--workers N] [--duration S | --packets N]\n"
 	"                      [--zipf S] [--new PCT] [--seed N] [--interval S]\n"
 	"                      [--reload-every S [--reload-rules FILE]] [--gen-only | --table-only]\n"
-	"                      [--table-op track|lookup] [--checksum verify|ignore] [--json]\n";
+	"                      [--table-op track|lookup] [--checksum verify|ignore]\n"
+	"                      [--virtual-clock NS] [--json]\n";
 
 /* A stateful "pass out": the inside may open TCP and UDP connections, and
  * nothing comes in unless it belongs to one. */
@@ -111,6 +112,11 @@ static int set_opt(int c, const char *v, struct bench_opts *o)
 			return -1;
 		o->seed = (uint64_t)x;
 		return 0;
+	case 'V':
+		if (parse_num("--virtual-clock", v, 1, 1e9, &x))
+			return -1;
+		o->clock_ns = (uint64_t)x;
+		return 0;
 	case 'r':
 		o->rules = v;
 		return 0;
@@ -162,6 +168,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{"workers", required_argument, NULL, 'w'},
 		{"new", required_argument, NULL, 'N'},
 		{"seed", required_argument, NULL, 's'},
+		{"virtual-clock", required_argument, NULL, 'V'},
 		{"rules", required_argument, NULL, 'r'},
 		{"reload-rules", required_argument, NULL, 'R'},
 		{"reload-every", required_argument, NULL, 'E'},
@@ -216,9 +223,12 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 /* The gen: spec both ports get. */
 static void gen_spec(const struct bench_opts *o, char *buf, size_t len)
 {
-	snprintf(buf, len, "gen:%s,flows=%llu,zipf=%g,size=%u,new=%u,seed=%llu", profiles[o->profile],
-		 (unsigned long long)o->conns, o->zipf, o->frame_size, o->new_pct,
-		 (unsigned long long)o->seed);
+	int n = snprintf(buf, len, "gen:%s,flows=%llu,zipf=%g,size=%u,new=%u,seed=%llu", profiles[o->profile],
+			 (unsigned long long)o->conns, o->zipf, o->frame_size, o->new_pct,
+			 (unsigned long long)o->seed);
+
+	if (o->clock_ns && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ",clock=%llu", (unsigned long long)o->clock_ns);
 }
 
 /* Give cfg the two gen ports: replace the specs of the ports it declares,

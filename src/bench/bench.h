@@ -25,6 +25,8 @@ struct bench_opts {
 	double zipf;
 	unsigned frame_size, workers, new_pct;
 	uint64_t seed;
+	uint64_t clock_ns;         /* > 0: the worker goes by a clock the frames carry,
+				    * advancing this many ns a packet (gen clock=) */
 	const char *rules;         /* NULL: the built-in policy */
 	const char *reload_rules;  /* alternate with rules on reload (default: rules) */
 	double reload_every;       /* seconds; 0 = no reloads */

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <endian.h>
 #include <arpa/inet.h>
 
@@ -76,6 +77,7 @@ struct gen_queue {
 	uint64_t made[2];         /* traffic frames per side since start */
 	uint64_t warm_pkts, bytes, new_flows, tx_pkts, released;
 	uint64_t unowned;         /* frames given back that no slot of ours holds */
+	uint64_t clock;           /* clock=: the time the last frame made carries, ns */
 	uint8_t *buf;             /* GEN_SLOTS frames of stride bytes */
 	uint32_t nfree;
 	uint16_t free[GEN_SLOTS];
@@ -140,6 +142,9 @@ static int parse_opt(const char *key, const char *val, struct rw_gen_opts *o)
 	} else if (!strcmp(key, "seed")) {
 		if (parse_u64(val, 0, UINT64_MAX, &o->seed))
 			return -EINVAL;
+	} else if (!strcmp(key, "clock")) {
+		if (parse_u64(val, 1, 1000000000, &o->clock_ns))
+			return -EINVAL;
 	} else {
 		return -ENOENT;
 	}
@@ -178,7 +183,7 @@ int rw_gen_parse(const char *arg, struct rw_gen_opts *o, char *err, size_t errle
 		*eq = 0;
 		r = parse_opt(tok, eq + 1, o);
 		if (r == -ENOENT) {
-			snprintf(err, errlen, "gen: unknown option '%s' (flows, zipf, size, new, seed)", tok);
+			snprintf(err, errlen, "gen: unknown option '%s' (flows, zipf, size, new, seed, clock)", tok);
 			return -EINVAL;
 		}
 		if (r) {
@@ -330,6 +335,20 @@ static inline uint8_t *take(struct gen_queue *gq, uint8_t *buf, uint32_t stride,
 	return fr->data;
 }
 
+/* clock=: the frames' times, each frame NS after the one made before it. */
+static void stamp(const struct gen_group *g, struct gen_queue *gq, struct rw_frame *f, unsigned n)
+{
+	uint64_t t = gq->clock, ns = g->o.clock_ns;
+
+	if (!ns)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		t += ns;
+		f[i].ts_ns = t;
+	}
+	gq->clock = t;
+}
+
 /* Warm-up, one step of the handshake of up to a burst of flows. */
 static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned side, unsigned q,
 			   struct rw_frame *f, unsigned max)
@@ -362,6 +381,7 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 		build(&t, g->ports, b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
 	}
 	gq->nfree = (uint32_t)nfree;
+	stamp(g, gq, f, n);
 	if (k == K_ACK)
 		gq->warm_cur += n;
 	gq->warm_pkts += n;
@@ -421,6 +441,7 @@ static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned si
 		traffic(g, gq, q, f, n, K_DATA_CS, true);
 	else
 		traffic(g, gq, q, f, n, K_DATA_CS, false);
+	stamp(g, gq, f, n);
 	gq->made[side] += n;
 	return n;
 }
@@ -519,6 +540,13 @@ static int init_queue(struct gen_group *g, unsigned q)
 
 	gq->nflows = rw_gen_queue_flows(g->o.flows, q, g->nqueues);
 	gq->rng = g->o.seed * 0x9e3779b97f4a7c15ull + q + 1;
+	if (g->o.clock_ns) {
+		/* starts at the monotonic time, as the worker's own clock */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		gq->clock = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	}
 	if (g->o.profile == RW_GEN_SYN_FLOOD)
 		gq->warm_cur = gq->nflows; /* nothing to open */
 	gq->buf = aligned_alloc(RW_CACHELINE, (size_t)GEN_SLOTS * g->stride);
@@ -634,6 +662,7 @@ static int gen_open(struct rw_port *p, const char *arg, unsigned nqueues, char *
 	g->nports++;
 	g->refs++;
 	p->priv = g;
+	p->clocked = o.clock_ns != 0;
 	return 0;
 }
 

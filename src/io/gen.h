@@ -35,6 +35,8 @@ struct rw_gen_opts {
 	unsigned frame_size;    /* bytes per frame (no FCS), 60..2048 */
 	unsigned new_pct;       /* mixed: per cent of all packets that are new SYNs */
 	uint64_t seed;
+	uint64_t clock_ns;      /* > 0: frames carry a clock that advances this many ns a
+				 * frame, and the worker goes by it (clock=) */
 };
 
 /* Most flows a group can give distinct tuples (24 bits of client address

@@ -169,6 +169,7 @@ static int pcap_open_port(struct rw_port *p, const char *arg, unsigned nqueues, 
 		return -ENOMEM;
 	}
 	p->priv = pp;
+	p->clocked = true;
 	resolve(in, pp->path, sizeof(pp->path));
 	pp->in = pcap_open_offline_with_tstamp_precision(pp->path, PCAP_TSTAMP_PRECISION_NANO, pe);
 	if (!pp->in) {

@@ -96,6 +96,8 @@ struct rw_port {
 	char name[32];  /* the name rules use ("inside") */
 	unsigned index; /* position in the configuration */
 	unsigned nqueues;
+	bool clocked;   /* frames carry the time (ts_ns) the worker goes by: captures,
+			 * and the generator with clock= */
 	void *priv;     /* backend state */
 };
 

@@ -46,6 +46,7 @@ static int open_ports(struct rw_engine *e, const struct rw_config *cfg, char *er
 	snprintf(e->config_path, sizeof(e->config_path), "%s", cfg->path ? cfg->path : "");
 	rw_port_basedir = dirname(dir);
 	e->offline = cfg->nports > 0;
+	e->frame_clock = cfg->nports > 0;
 	for (unsigned i = 0; i < cfg->nports; i++) {
 		char perr[512];
 		int ret = rw_port_open(&e->ports[i], cfg->ports[i].name, i, cfg->ports[i].spec,
@@ -58,6 +59,8 @@ static int open_ports(struct rw_engine *e, const struct rw_config *cfg, char *er
 		e->nports = i + 1;
 		if (!spec_is_offline(cfg->ports[i].spec))
 			e->offline = false;
+		if (!e->ports[i].clocked)
+			e->frame_clock = false;
 	}
 	rw_port_basedir = NULL;
 	return 0;

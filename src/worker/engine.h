@@ -103,6 +103,9 @@ struct rw_engine {
 	uint32_t next_gen;
 	atomic_bool stop;
 	bool offline;                  /* every port is a capture: stop at end of input */
+	bool frame_clock;              /* every port's frames carry the time (captures, gen
+					* with clock=): the workers go by it, not the system
+					* clock */
 	struct rw_parse_opts parse;
 	uint64_t hash_key[2];
 	uint64_t start_ns;

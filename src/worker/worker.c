@@ -39,14 +39,16 @@ uint64_t rw_now_ns(void)
 
 /*
  * The worker's clock. Replay runs on capture time, so connections expire as
- * they did in the original traffic; live ports run on CLOCK_MONOTONIC, read
+ * they did in the original traffic, and the generator with clock= on its
+ * own (simulated runs: timeouts and the expiry sweep paced per packet as at
+ * the rate that clock stands for); live ports run on CLOCK_MONOTONIC, read
  * once per burst, whatever timestamp the backend put on the frame (AF_PACKET
  * stamps frames with wall-clock time, which jumps and must not be mixed with
  * the monotonic time idle expiry uses).
  */
 static inline uint64_t frame_now(const struct rw_worker *w, const struct rw_frame *f)
 {
-	return w->eng->offline && f->ts_ns ? f->ts_ns : rw_now_ns();
+	return w->eng->frame_clock && f->ts_ns ? f->ts_ns : rw_now_ns();
 }
 
 /* Slots per burst of bounded expiry work: enough to keep up with any
@@ -800,7 +802,7 @@ unsigned rw_worker_poll(struct rw_worker *w)
 	atomic_store_explicit(&w->seen_gen, rs->gen, memory_order_release);
 
 	if (e->rings)
-		drain_alg(w, e->offline ? w->last_ts : rw_now_ns());
+		drain_alg(w, e->frame_clock ? w->last_ts : rw_now_ns());
 
 	for (unsigned k = 0; k < w->nrxq; k++) {
 		struct rw_port *p = w->rxq[k].port;
@@ -814,13 +816,13 @@ unsigned rw_worker_poll(struct rw_worker *w)
 		 * the SYN is judged, even if this thread paused after the drain
 		 * above. An empty ring costs one load. */
 		if (e->rings)
-			drain_alg(w, e->offline ? w->last_ts : rw_now_ns());
+			drain_alg(w, e->frame_clock ? w->last_ts : rw_now_ns());
 		total += process_burst(w, rs, p, q, n);
 	}
 	for (unsigned k = 0; k < e->nports; k++)
 		if (e->ports[k].ops->flush)
 			e->ports[k].ops->flush(&e->ports[k], w->id % e->ports[k].nqueues);
-	if (!total && !e->offline)
+	if (!total && !e->frame_clock)
 		rw_state_expire(w->state, rw_now_ns(), EXPIRE_BUDGET_IDLE);
 	return total;
 }

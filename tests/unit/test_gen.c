@@ -67,6 +67,57 @@ TEST(check_specs)
 	CHECK_EQ(rw_port_check("gen:established,color=red", err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "color") != NULL);
 	CHECK_EQ(rw_port_check("gen:established,flows", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(rw_port_check("gen:established,clock=50", err, sizeof(err)), 0);
+	CHECK_EQ(rw_port_check("gen:established,clock=0", err, sizeof(err)), -EINVAL);
+	CHECK_EQ(rw_port_check("gen:established,clock=1000000001", err, sizeof(err)), -EINVAL);
+}
+
+/* clock=: every frame carries a time NS after the one made before it, on
+ * both sides of the group, warm-up and traffic alike; without it no frame
+ * carries one and the port is not clocked. */
+TEST(clock_stamps_every_frame)
+{
+	struct rw_port p[2];
+	struct rw_frame f[RW_BURST];
+	uint64_t last = 0;
+	unsigned n, total = 0;
+
+	if (open_pair(p, "gen:established,flows=40,clock=50", 1)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(p[0].clocked && p[1].clocked);
+	for (unsigned round = 0; round < 12; round++) {
+		struct rw_port *in = &p[round & 1];
+
+		if (round == 6)
+			rw_gen_start(&p[0], 64);
+		n = in->ops->rx_burst(in, 0, f, RW_BURST);
+		for (unsigned i = 0; i < n; i++) {
+			if (last)
+				CHECK_EQ(f[i].ts_ns, last + 50);
+			last = f[i].ts_ns;
+		}
+		total += n;
+		in->ops->release(in, 0, f, n);
+	}
+	CHECK(total > 2 * RW_BURST);
+	CHECK(last != 0);
+	rw_port_close(&p[0]);
+	rw_port_close(&p[1]);
+
+	if (open_pair(p, "gen:established,flows=40", 1)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(!p[0].clocked && !p[1].clocked);
+	n = p[0].ops->rx_burst(&p[0], 0, f, RW_BURST);
+	CHECK_EQ(n, 32);
+	for (unsigned i = 0; i < n; i++)
+		CHECK_EQ(f[i].ts_ns, 0);
+	p[0].ops->release(&p[0], 0, f, n);
+	rw_port_close(&p[0]);
+	rw_port_close(&p[1]);
 }
 
 TEST(handshake_in_order_then_traffic)
