@@ -3,9 +3,12 @@
  * gen: an in-memory traffic generator behind the port seam, so that
  * `ringwall bench` measures the same worker code live ports feed.
  *
- *   gen:PROFILE[,flows=N][,zipf=S][,size=B][,new=P][,seed=N]
+ *   gen:PROFILE[,flows=N][,zipf=S][,size=B][,new=P][,seed=N][,clock=NS]
  *
  * PROFILE is established, syn-flood or mixed (src/io/gen.h, docs/bench.md).
+ * clock=NS stamps every frame with a time NS ns after the queue's previous
+ * frame, and the worker goes by it instead of the system clock (bench
+ * --virtual-clock: simulated runs pace expiry as a native run would).
  * Two ports with the same argument are one group (gen.h says which side is
  * which). A group runs in phases:
  *
