@@ -88,7 +88,10 @@ void bench_report(const struct rw_engine *e, const struct bench_opts *o,
 		o->frame_size, e->nworkers, e->nworkers == 1 ? "" : "s", o->zipf > 0 ? "zipf " : "uniform");
 	if (o->zipf > 0)
 		fprintf(f, "%g", o->zipf);
-	fprintf(f, ", %zu rules\n", r->nrules);
+	fprintf(f, ", %zu rules", r->nrules);
+	if (o->clock_ns)
+		fprintf(f, ", virtual clock %llu ns a packet", (unsigned long long)o->clock_ns);
+	fprintf(f, "\n");
 	fprintf(f, "warm-up: %llu handshake packets in %.2f s, %llu states, %llu drops\n",
 		(unsigned long long)r->warm_pkts, r->warm_secs, (unsigned long long)r->warm_ss.current,
 		(unsigned long long)drops_total(&r->warm_st));
@@ -184,6 +187,7 @@ void bench_report_json(const struct rw_engine *e, const struct bench_opts *o,
 	fprintf(f, "  \"workers\": %u, \"zipf\": %g, \"rules\": %zu, \"rules_file\": \"%s\", \"l4_checksum\": \"%s\",\n",
 		e->nworkers, o->zipf, r->nrules, o->rules ? o->rules : "",
 		e->parse.verify_l4_csum ? "verify" : "ignore");
+	fprintf(f, "  \"virtual_clock_ns\": %llu,\n", (unsigned long long)o->clock_ns);
 	fprintf(f, "  \"warmup\": {\"packets\": %llu, \"secs\": %.3f, \"states\": %llu, \"drops\": ",
 		(unsigned long long)r->warm_pkts, r->warm_secs, (unsigned long long)r->warm_ss.current);
 	json_drops(f, r, true);
