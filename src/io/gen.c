@@ -64,8 +64,16 @@ struct gen_tmpl {
 	uint8_t head[24];         /* 0..23: Ethernet, IPv4 up to the checksum */
 	uint64_t tcp_rest;        /* 46..49 (data offset, flags, window) as the top
 				   * half of the 64-bit word at 42 that the ack starts */
-	uint64_t ipsum, tcpsum;   /* sums with addresses, ports, seq, ack zero; tcpsum
-				   * without tcp_rest either (it comes with the ack) */
+	uint32_t ipsum;           /* IPv4 header's words (host order), checksum zero,
+				   * addresses at their networks (make_kind) */
+};
+
+/* A kind's flow f by f & 63 (the flow model's ports depend on f & 63 only,
+ * gen.h): its port pair as bytes 34..37 hold it (host order), and the TCP
+ * sum with those ports (make_kind). */
+struct gen_flowtab {
+	uint32_t ports[64];
+	uint32_t tcpsum[64];
 };
 
 struct gen_queue {
@@ -98,10 +106,7 @@ struct gen_group {
 	unsigned new_thresh;      /* client packet is new when 10 random bits < this */
 	uint8_t sides;            /* bit s: side s sends traffic after start */
 	struct gen_tmpl tmpl[K_MAX];
-	/* ports[d][f & 63]: flow f's port pair (network order, as bytes
-	 * 34..37 hold it) client-to-server (d 0) and back (d 1). The flow
-	 * model's ports depend on f & 63 only (gen.h). */
-	uint32_t ports[2][64];
+	struct gen_flowtab tab[K_MAX];
 	struct gen_queue *q;
 };
 
@@ -204,33 +209,36 @@ static int gen_check(const char *arg, char *err, size_t errlen)
 	return rw_gen_parse(arg, &o, err, errlen);
 }
 
-/* One's-complement sum of the 16-bit words of buf as they lie in memory. */
-static uint64_t sum16(const uint8_t *buf, size_t len)
+/* The 16-bit big-endian words of buf summed in host order (a checksum's
+ * sum before folding). */
+static uint32_t sum16(const uint8_t *buf, size_t len)
 {
-	uint64_t s = 0;
+	uint32_t s = 0;
 
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		uint16_t w;
-		memcpy(&w, buf + i, 2);
-		s += w;
-	}
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)buf[i] << 8 | buf[i + 1];
 	return s;
 }
 
-/*
- * The checksum of a sum of 16-bit words: folded to 32 bits, then to 16,
- * each time by adding the value rotated by half its width, which leaves in
- * the top half the sum of both halves with the end-around carry (the
- * carry out of the low half); then complemented.
- */
-static inline uint16_t fold(uint64_t s)
+/* A sum of 16-bit words below 2^64 as one below 2^32 with the same
+ * checksum: the value plus itself rotated by half its width has in its top
+ * half both halves' sum with the end-around carry. */
+static inline uint32_t fold32(uint64_t s)
 {
-	uint32_t x;
-
 	s += s >> 32 | s << 32;
-	x = (uint32_t)(s >> 32);
+	return (uint32_t)(s >> 32);
+}
+
+/* The checksum of x, a sum of 16-bit words in host order, stored at p in
+ * network order: folded to 16 bits as fold32 does (in the top half),
+ * complemented, and its two bytes taken from the big-endian word. */
+static inline void put_csum(uint8_t *p, uint32_t x)
+{
+	uint32_t v;
+
 	x += x >> 16 | x << 16;
-	return (uint16_t)(~x >> 16);
+	v = htonl(~x);
+	memcpy(p, &v, 2);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -239,76 +247,89 @@ static void put16(uint8_t *p, uint16_t v)
 	memcpy(p, &v, 2);
 }
 
-static void make_tmpl(struct gen_tmpl *t, uint8_t flags, bool to_server, uint16_t payload)
+static void put32(uint8_t *p, uint32_t v)
 {
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+static bool kind_back(unsigned k)
+{
+	return k == K_SYNACK || k == K_DATA_SC; /* server to client */
+}
+
+/*
+ * Kind k's template and flow tables. Its sums are taken with the addresses
+ * at their networks (gen.h), seq and ack zero: build() adds the addresses'
+ * varying bits to both (the pseudo header repeats the addresses), and seq
+ * and ack to the TCP sum. The TCP sum also holds the ports, so it is
+ * tabulated by f & 63 as they are.
+ */
+static void make_kind(struct gen_group *g, unsigned k, uint8_t flags, uint16_t payload)
+{
+	struct gen_tmpl *t = &g->tmpl[k];
+	struct gen_flowtab *ft = &g->tab[k];
+	bool back = kind_back(k);
 	uint8_t b[64] = {0}, pseudo[12] = {0};
 	uint16_t ip_len = (uint16_t)(20 + 20 + payload);
 
 	/* locally administered MACs; the bridge does not look at them */
-	memcpy(b, to_server ? "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01" "\x02\0\0\0\0\x02", 12);
+	memcpy(b, back ? "\x02\0\0\0\0\x01" "\x02\0\0\0\0\x02" : "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01", 12);
 	put16(b + 12, 0x0800);
 	b[14] = 0x45;
 	put16(b + 16, ip_len);
 	put16(b + 20, 0x4000); /* DF */
 	b[22] = 64;
 	b[23] = 6;
+	put32(b + 26, back ? RW_GEN_SERVER_NET : RW_GEN_CLIENT_NET);
+	put32(b + 30, back ? RW_GEN_CLIENT_NET : RW_GEN_SERVER_NET);
 	b[14 + 20 + 12] = 5 << 4;
 	b[14 + 20 + 13] = flags;
 	put16(b + 14 + 20 + 14, 65535);
 	memcpy(t->head, b, 24);
 	memcpy((uint8_t *)&t->tcp_rest + 4, b + 46, 4);
 	t->ipsum = sum16(b + 14, 20);
+	memcpy(pseudo, b + 26, 8);
 	pseudo[9] = 6;
 	put16(pseudo + 10, (uint16_t)(20 + payload));
-	memset(b + 46, 0, 4);
-	t->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
-}
-
-/* Flow f's port pairs, tabulated by f & 63 (see struct gen_group). */
-static void make_ports(struct gen_group *g)
-{
 	for (uint64_t i = 0; i < 64; i++) {
 		struct rw_gen_flow fl;
 
 		rw_gen_flow(i, &fl);
-		g->ports[0][i] = (uint32_t)fl.cport << 16 | fl.sport;
-		g->ports[1][i] = (uint32_t)fl.sport << 16 | fl.cport;
+		ft->ports[i] = back ? (uint32_t)fl.sport << 16 | fl.cport : (uint32_t)fl.cport << 16 | fl.sport;
+		put32(b + 34, ft->ports[i]);
+		ft->tcpsum[i] = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
 	}
-}
-
-/* a + b with the end-around carry: one's-complement addition of 64-bit
- * words, which sums their 16-bit words four at a time. */
-static inline uint64_t add_c(uint64_t a, uint64_t b)
-{
-	a += b;
-	return a + (a < b);
 }
 
 /*
  * Write flow f's frame of kind k into b: the kind's constants, the flow's
  * addresses, ports and sequence numbers, then both checksums from the
- * template's sums (RFC 1624's incremental update, done from the template).
- * Always inlined: with k a constant the choices below are made at compile
- * time, and t a local copy lets the template stay in registers (stores
- * through b could alias anything else).
+ * kind's sums: a checksum is a sum of 16-bit words modulo 0xffff, in which
+ * a 32-bit value counts as its own value (2^16 = 1), so the addresses' bits
+ * that vary, seq and ack are added as plain integers, and the sum folded
+ * once. Always inlined: with k a constant the choices below are made at
+ * compile time, and t a local copy lets the template stay in registers
+ * (stores through b could alias anything else).
  */
 static inline __attribute__((always_inline)) void build(const struct gen_tmpl *t,
-							const uint32_t (*ports)[64], uint8_t *b,
+							const struct gen_flowtab *ft, uint8_t *b,
 							unsigned k, uint64_t f)
 {
-	bool back = k == K_SYNACK || k == K_DATA_SC; /* server to client */
+	bool back = kind_back(k);
 	struct rw_gen_flow fl;
-	uint32_t seq, ack;
-	uint64_t addrs, pseq, ackw, s;
-	uint16_t c;
+	uint32_t seq, ack, var;
+	uint64_t addrs, pseq, ackw;
 
 	rw_gen_flow(f, &fl);
 	seq = (back ? fl.sisn : fl.cisn) + (k != K_SYN && k != K_SYNACK);
 	ack = k == K_SYN ? 0 : (back ? fl.cisn : fl.sisn) + 1;
+	/* below 2^24 + 2^17 (gen.h): the IPv4 sum stays below 2^32 */
+	var = (fl.caddr ^ RW_GEN_CLIENT_NET) + (fl.saddr ^ RW_GEN_SERVER_NET);
 	/* bytes 26..49 as three big-endian 64-bit words: one swap for two fields */
 	addrs = back ? (uint64_t)fl.saddr << 32 | fl.caddr : (uint64_t)fl.caddr << 32 | fl.saddr;
 	addrs = htobe64(addrs);
-	pseq = htobe64((uint64_t)ports[back][f & 63] << 32 | seq);
+	pseq = htobe64((uint64_t)ft->ports[f & 63] << 32 | seq);
 	ackw = htonl(ack) | t->tcp_rest;
 	/* two overlapping 16-byte copies: two vector stores */
 	memcpy(b, t->head, 16);
@@ -316,12 +337,8 @@ static inline __attribute__((always_inline)) void build(const struct gen_tmpl *t
 	memcpy(b + 26, &addrs, 8);
 	memcpy(b + 34, &pseq, 8);
 	memcpy(b + 42, &ackw, 8);
-	s = add_c(t->ipsum, addrs);
-	c = fold(s);
-	memcpy(b + 24, &c, 2);
-	s = add_c(add_c(add_c(t->tcpsum, addrs), pseq), ackw);
-	c = fold(s);
-	memcpy(b + 50, &c, 2);
+	put_csum(b + 24, t->ipsum + var);
+	put_csum(b + 50, fold32((uint64_t)ft->tcpsum[f & 63] + var + seq + ack));
 }
 
 /* Frames carry handle slot + 1: handle 0 is "a frame no pool owns" to every
@@ -381,7 +398,7 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *b = take(gq, gq->buf, g->stride, g->o.frame_size, &nfree, &f[i]);
 
-		build(&t, g->ports, b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
+		build(&t, &g->tab[k], b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
 	}
 	gq->nfree = (uint32_t)nfree;
 	stamp(g, gq, f, n);
@@ -416,11 +433,11 @@ static inline __attribute__((always_inline)) void traffic(struct gen_group *g, s
 
 		if (may_new && (r >> 54) < thresh) {
 			/* a new flow: numbered past the established ones */
-			build(&syn, g->ports, b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
+			build(&syn, &g->tab[K_SYN], b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
 		} else {
 			uint64_t j = zseq ? zseq[zpos++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(r, nflows);
 
-			build(&t, g->ports, b, k, rw_gen_flow_id(j, q, nq));
+			build(&t, &g->tab[k], b, k, rw_gen_flow_id(j, q, nq));
 		}
 	}
 	gq->rng = rng;
@@ -594,13 +611,12 @@ static struct gen_group *new_group(const char *arg, const struct rw_gen_opts *o,
 	}
 	if (!g->sides)
 		g->sides = 3;
-	make_tmpl(&g->tmpl[K_SYN], 0x02, true, 0);
-	make_tmpl(&g->tmpl[K_SYNACK], 0x12, false, 0);
-	make_tmpl(&g->tmpl[K_ACK], 0x10, true, 0);
+	make_kind(g, K_SYN, 0x02, 0);
+	make_kind(g, K_SYNACK, 0x12, 0);
+	make_kind(g, K_ACK, 0x10, 0);
 	/* data is pushed (PSH|ACK); without data a segment is a plain ACK */
-	make_tmpl(&g->tmpl[K_DATA_CS], g->payload ? 0x18 : 0x10, true, g->payload);
-	make_tmpl(&g->tmpl[K_DATA_SC], g->payload ? 0x18 : 0x10, false, g->payload);
-	make_ports(g);
+	make_kind(g, K_DATA_CS, g->payload ? 0x18 : 0x10, g->payload);
+	make_kind(g, K_DATA_SC, g->payload ? 0x18 : 0x10, g->payload);
 	g->q = aligned_alloc(RW_CACHELINE, nqueues * sizeof(*g->q));
 	if (!g->q) {
 		free(g);
