@@ -62,18 +62,17 @@ enum gen_phase { PH_WARM = 0, PH_RUN = 1, PH_STOP = 2 };
  */
 struct gen_tmpl {
 	uint8_t head[24];         /* 0..23: Ethernet, IPv4 up to the checksum */
-	uint64_t tcp_rest;        /* 46..49 (data offset, flags, window) as the top
-				   * half of the 64-bit word at 42 that the ack starts */
 	uint32_t ipsum;           /* IPv4 header's words (host order), checksum zero,
 				   * addresses at their networks (make_kind) */
 };
 
-/* A kind's flow f by f & 63 (the flow model's ports depend on f & 63 only,
- * gen.h): its port pair as bytes 34..37 hold it (host order), and the TCP
- * sum with those ports (make_kind). */
-struct gen_flowtab {
-	uint32_t ports[64];
-	uint32_t tcpsum[64];
+/* A kind's flows f by f & 63 (the flow model's ports depend on f & 63 only,
+ * gen.h): TCP header bytes 0..15 with the ports, seq and ack zero, and the
+ * TCP sum with those ports (make_kind). 32 bytes: one shift indexes both. */
+struct gen_flowent {
+	uint8_t tcp[16];
+	uint32_t tcpsum;
+	uint32_t pad[3];
 };
 
 struct gen_queue {
@@ -91,7 +90,9 @@ struct gen_queue {
 	uint64_t clock;           /* clock=: the time the last frame made carries, ns */
 	uint8_t *buf;             /* GEN_SLOTS frames of stride bytes */
 	uint32_t nfree;
-	uint16_t free[GEN_SLOTS];
+	uint16_t free[GEN_SLOTS]; /* handles of the free slots */
+	uint8_t *frame[GEN_SLOTS + 1]; /* frame[h]: the frame of handle h (slot h - 1;
+					* a load, where the address was a multiply) */
 } rw_cache_aligned;
 
 struct gen_group {
@@ -106,7 +107,7 @@ struct gen_group {
 	unsigned new_thresh;      /* client packet is new when 10 random bits < this */
 	uint8_t sides;            /* bit s: side s sends traffic after start */
 	struct gen_tmpl tmpl[K_MAX];
-	struct gen_flowtab tab[K_MAX];
+	struct gen_flowent tab[K_MAX][64];
 	struct gen_queue *q;
 };
 
@@ -220,13 +221,12 @@ static uint32_t sum16(const uint8_t *buf, size_t len)
 	return s;
 }
 
-/* A sum of 16-bit words below 2^64 as one below 2^32 with the same
- * checksum: the value plus itself rotated by half its width has in its top
- * half both halves' sum with the end-around carry. */
-static inline uint32_t fold32(uint64_t s)
+/* a + b with the end-around carry: a sum of 16-bit words that stays below
+ * 2^32 and keeps its checksum (2^32 = 1 as 2^16 is). */
+static inline uint32_t add_c(uint32_t a, uint32_t b)
 {
-	s += s >> 32 | s << 32;
-	return (uint32_t)(s >> 32);
+	a += b;
+	return a + (a < b);
 }
 
 /* The checksum of x, a sum of 16-bit words in host order, stored at p in
@@ -241,13 +241,13 @@ static inline void put_csum(uint8_t *p, uint32_t x)
 	memcpy(p, &v, 2);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+static inline void put16(uint8_t *p, uint16_t v)
 {
 	v = htons(v);
 	memcpy(p, &v, 2);
 }
 
-static void put32(uint8_t *p, uint32_t v)
+static inline void put32(uint8_t *p, uint32_t v)
 {
 	v = htonl(v);
 	memcpy(p, &v, 4);
@@ -268,7 +268,6 @@ static bool kind_back(unsigned k)
 static void make_kind(struct gen_group *g, unsigned k, uint8_t flags, uint16_t payload)
 {
 	struct gen_tmpl *t = &g->tmpl[k];
-	struct gen_flowtab *ft = &g->tab[k];
 	bool back = kind_back(k);
 	uint8_t b[64] = {0}, pseudo[12] = {0};
 	uint16_t ip_len = (uint16_t)(20 + 20 + payload);
@@ -287,18 +286,19 @@ static void make_kind(struct gen_group *g, unsigned k, uint8_t flags, uint16_t p
 	b[14 + 20 + 13] = flags;
 	put16(b + 14 + 20 + 14, 65535);
 	memcpy(t->head, b, 24);
-	memcpy((uint8_t *)&t->tcp_rest + 4, b + 46, 4);
 	t->ipsum = sum16(b + 14, 20);
 	memcpy(pseudo, b + 26, 8);
 	pseudo[9] = 6;
 	put16(pseudo + 10, (uint16_t)(20 + payload));
 	for (uint64_t i = 0; i < 64; i++) {
+		struct gen_flowent *e = &g->tab[k][i];
 		struct rw_gen_flow fl;
 
 		rw_gen_flow(i, &fl);
-		ft->ports[i] = back ? (uint32_t)fl.sport << 16 | fl.cport : (uint32_t)fl.cport << 16 | fl.sport;
-		put32(b + 34, ft->ports[i]);
-		ft->tcpsum[i] = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
+		put16(b + 34, back ? fl.sport : fl.cport);
+		put16(b + 36, back ? fl.cport : fl.sport);
+		memcpy(e->tcp, b + 34, 16);
+		e->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
 	}
 }
 
@@ -307,51 +307,53 @@ static void make_kind(struct gen_group *g, unsigned k, uint8_t flags, uint16_t p
  * addresses, ports and sequence numbers, then both checksums from the
  * kind's sums: a checksum is a sum of 16-bit words modulo 0xffff, in which
  * a 32-bit value counts as its own value (2^16 = 1), so the addresses' bits
- * that vary, seq and ack are added as plain integers, and the sum folded
- * once. Always inlined: with k a constant the choices below are made at
+ * that vary, seq and ack are added as 32-bit integers (with end-around
+ * carries where the sum could pass 2^32), and each sum folded once. The
+ * kind's ports come with its TCP bytes and sum, tabulated by f & 63.
+ * Always inlined: with k a constant the choices below are made at
  * compile time, and t a local copy lets the template stay in registers
  * (stores through b could alias anything else).
  */
 static inline __attribute__((always_inline)) void build(const struct gen_tmpl *t,
-							const struct gen_flowtab *ft, uint8_t *b,
+							const struct gen_flowent *ft, uint8_t *b,
 							unsigned k, uint64_t f)
 {
 	bool back = kind_back(k);
+	const struct gen_flowent *e = &ft[f & 63];
 	struct rw_gen_flow fl;
 	uint32_t seq, ack, var;
-	uint64_t addrs, pseq, ackw;
+	uint64_t addrs;
 
 	rw_gen_flow(f, &fl);
 	seq = (back ? fl.sisn : fl.cisn) + (k != K_SYN && k != K_SYNACK);
 	ack = k == K_SYN ? 0 : (back ? fl.cisn : fl.sisn) + 1;
 	/* below 2^24 + 2^17 (gen.h): the IPv4 sum stays below 2^32 */
 	var = (fl.caddr ^ RW_GEN_CLIENT_NET) + (fl.saddr ^ RW_GEN_SERVER_NET);
-	/* bytes 26..49 as three big-endian 64-bit words: one swap for two fields */
+	/* both addresses as one big-endian 64-bit word: one swap */
 	addrs = back ? (uint64_t)fl.saddr << 32 | fl.caddr : (uint64_t)fl.caddr << 32 | fl.saddr;
 	addrs = htobe64(addrs);
-	pseq = htobe64((uint64_t)ft->ports[f & 63] << 32 | seq);
-	ackw = htonl(ack) | t->tcp_rest;
-	/* two overlapping 16-byte copies: two vector stores */
+	/* 0..23 as two overlapping 16-byte copies, TCP 0..15 as one (three
+	 * vector stores), then what varies over them */
 	memcpy(b, t->head, 16);
 	memcpy(b + 8, t->head + 8, 16);
+	memcpy(b + 34, e->tcp, 16);
 	memcpy(b + 26, &addrs, 8);
-	memcpy(b + 34, &pseq, 8);
-	memcpy(b + 42, &ackw, 8);
+	put32(b + 38, seq);
+	put32(b + 42, ack);
 	put_csum(b + 24, t->ipsum + var);
-	put_csum(b + 50, fold32((uint64_t)ft->tcpsum[f & 63] + var + seq + ack));
+	put_csum(b + 50, add_c(add_c(seq, ack), e->tcpsum + var));
 }
 
 /* Frames carry handle slot + 1: handle 0 is "a frame no pool owns" to every
  * backend (the SYN proxy's own frames come to tx_burst with it). */
-static inline uint8_t *take(struct gen_queue *gq, uint8_t *buf, uint32_t stride, uint32_t len,
-			    size_t *nfree, struct rw_frame *fr)
+static inline uint8_t *take(struct gen_queue *gq, uint32_t len, size_t *nfree, struct rw_frame *fr)
 {
-	uint16_t s = gq->free[--*nfree];
+	uint16_t h = gq->free[--*nfree];
 
-	fr->data = buf + (size_t)s * stride;
+	fr->data = gq->frame[h];
 	fr->len = len;
 	fr->ts_ns = 0; /* the worker reads its clock once a burst */
-	fr->handle = (uint64_t)s + 1;
+	fr->handle = h;
 	return fr->data;
 }
 
@@ -396,9 +398,9 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 	n = RW_MIN(gq->warm_n, max);
 	n = RW_MIN(n, nfree);
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *b = take(gq, gq->buf, g->stride, g->o.frame_size, &nfree, &f[i]);
+		uint8_t *b = take(gq, g->o.frame_size, &nfree, &f[i]);
 
-		build(&t, &g->tab[k], b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
+		build(&t, g->tab[k], b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
 	}
 	gq->nfree = (uint32_t)nfree;
 	stamp(g, gq, f, n);
@@ -410,34 +412,34 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 
 /*
  * n frames of one side's traffic, all of kind k but the new flows' SYNs
- * (may_new: the client side of syn-flood and mixed). Inlined once per
- * (k, may_new), so the per-packet loop has no test of the side or the
- * profile; the queue's state is in locals for the loop, written back after
- * it, because the frame stores could alias it.
+ * (may_new: the client side of syn-flood and mixed), flows drawn from the
+ * Zipf sequence or uniformly (zipf). Inlined once per (k, may_new, zipf),
+ * so the per-packet loop has no test of the side, the profile or the law;
+ * the queue's state is in locals for the loop, written back after it,
+ * because the frame stores could alias it.
  */
 static inline __attribute__((always_inline)) void traffic(struct gen_group *g, struct gen_queue *gq,
 							  unsigned q, struct rw_frame *f, unsigned n,
-							  unsigned k, bool may_new)
+							  unsigned k, bool may_new, bool zipf)
 {
 	const struct gen_tmpl t = g->tmpl[k], syn = g->tmpl[K_SYN];
 	const uint32_t *zseq = gq->zseq;
-	uint8_t *buf = gq->buf;
 	uint64_t rng = gq->rng, nflows = gq->nflows, first_new = gq->next_new, next_new = first_new;
-	uint32_t zpos = gq->zpos, stride = g->stride, len = g->o.frame_size;
+	uint32_t zpos = gq->zpos, len = g->o.frame_size;
 	size_t nfree = gq->nfree;
 	unsigned nq = g->nqueues, thresh = g->new_thresh;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t r = rw_gen_rand(&rng);
-		uint8_t *b = take(gq, buf, stride, len, &nfree, &f[i]);
+		uint8_t *b = take(gq, len, &nfree, &f[i]);
 
 		if (may_new && (r >> 54) < thresh) {
 			/* a new flow: numbered past the established ones */
-			build(&syn, &g->tab[K_SYN], b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
+			build(&syn, g->tab[K_SYN], b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
 		} else {
-			uint64_t j = zseq ? zseq[zpos++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(r, nflows);
+			uint64_t j = zipf ? zseq[zpos++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(r, nflows);
 
-			build(&t, &g->tab[k], b, k, rw_gen_flow_id(j, q, nq));
+			build(&t, g->tab[k], b, k, rw_gen_flow_id(j, q, nq));
 		}
 	}
 	gq->rng = rng;
@@ -448,6 +450,17 @@ static inline __attribute__((always_inline)) void traffic(struct gen_group *g, s
 	gq->bytes += (uint64_t)n * len;
 }
 
+/* traffic() with the flow law a constant. */
+static inline __attribute__((always_inline)) void traffic_law(struct gen_group *g, struct gen_queue *gq,
+							      unsigned q, struct rw_frame *f, unsigned n,
+							      unsigned k, bool may_new)
+{
+	if (gq->zseq)
+		traffic(g, gq, q, f, n, k, may_new, true);
+	else
+		traffic(g, gq, q, f, n, k, may_new, false);
+}
+
 /* Traffic: a burst of one side's packets. */
 static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned side, unsigned q,
 			  struct rw_frame *f, unsigned max)
@@ -456,11 +469,11 @@ static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned si
 	unsigned n = (unsigned)RW_MIN((uint64_t)RW_MIN(max, gq->nfree), left);
 
 	if (side)
-		traffic(g, gq, q, f, n, K_DATA_SC, false);
+		traffic_law(g, gq, q, f, n, K_DATA_SC, false);
 	else if (g->new_thresh)
-		traffic(g, gq, q, f, n, K_DATA_CS, true);
+		traffic_law(g, gq, q, f, n, K_DATA_CS, true);
 	else
-		traffic(g, gq, q, f, n, K_DATA_CS, false);
+		traffic_law(g, gq, q, f, n, K_DATA_CS, false);
 	stamp(g, gq, f, n);
 	gq->made[side] += n;
 	return n;
@@ -494,13 +507,13 @@ static void give_back(struct gen_queue *gq, const struct rw_frame *f, unsigned n
 		n = GEN_SLOTS - nfree;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t s = f[i].handle - 1;
+		uint64_t h = f[i].handle;
 
-		if (unlikely(s >= GEN_SLOTS)) {
+		if (unlikely(h - 1 >= GEN_SLOTS)) {
 			gq->unowned++;
 			continue;
 		}
-		gq->free[nfree++] = (uint16_t)s;
+		gq->free[nfree++] = (uint16_t)h;
 	}
 	gq->nfree = (uint32_t)nfree;
 }
@@ -573,8 +586,10 @@ static int init_queue(struct gen_group *g, unsigned q)
 	if (!gq->buf)
 		return -ENOMEM;
 	memset(gq->buf, 0, (size_t)GEN_SLOTS * g->stride);
-	for (unsigned i = 0; i < GEN_SLOTS; i++)
-		gq->free[gq->nfree++] = (uint16_t)(GEN_SLOTS - 1 - i);
+	for (unsigned i = 0; i < GEN_SLOTS; i++) {
+		gq->free[gq->nfree++] = (uint16_t)(GEN_SLOTS - i);
+		gq->frame[i + 1] = gq->buf + (size_t)i * g->stride;
+	}
 	if (g->o.zipf > 0 && gq->nflows > 0 && g->o.profile != RW_GEN_SYN_FLOOD) {
 		gq->zseq = malloc(RW_GEN_ZSEQ_LEN * sizeof(*gq->zseq));
 		if (!gq->zseq || rw_gen_zipf_fill(gq->zseq, RW_GEN_ZSEQ_LEN, gq->nflows, g->o.zipf,
