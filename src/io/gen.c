@@ -496,15 +496,29 @@ static unsigned gen_rx(struct rw_port *p, unsigned q, struct rw_frame *f, unsign
  * Frames back to the pool. A frame of ours has a handle in 1..GEN_SLOTS;
  * others (handle 0: the SYN proxy's frames, or garbage) are counted and
  * left alone. Only a frame given back twice can make more come back than
- * are out: the free list's room is checked once a burst.
+ * are out: the free list's room is checked once a burst. The handles are
+ * copied first and checked together (h - 1 ORed over the burst stays below
+ * GEN_SLOTS, a power of two, only if each does); a burst with a foreign
+ * frame is copied again, one check a frame.
  */
 static void give_back(struct gen_queue *gq, const struct rw_frame *f, unsigned n)
 {
 	size_t nfree = gq->nfree;
+	uint64_t any = 0;
 
+	static_assert((GEN_SLOTS & (GEN_SLOTS - 1)) == 0, "GEN_SLOTS a power of two");
 	if (unlikely(n > GEN_SLOTS - nfree)) {
 		gq->unowned += n - (GEN_SLOTS - nfree);
 		n = GEN_SLOTS - nfree;
+	}
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < n; i++) {
+		any |= f[i].handle - 1;
+		gq->free[nfree + i] = (uint16_t)f[i].handle;
+	}
+	if (likely(any < GEN_SLOTS)) {
+		gq->nfree = (uint32_t)(nfree + n);
+		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t h = f[i].handle;

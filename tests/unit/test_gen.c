@@ -510,7 +510,7 @@ TEST(frames_of_far_flows_equal_reference)
 TEST(foreign_frames_stay_out_of_the_pool)
 {
 	struct rw_port p[2];
-	struct rw_frame f[4][RW_BURST], foreign[2];
+	struct rw_frame f[4][RW_BURST], foreign[2], mixed[RW_BURST];
 	uint8_t other[64] = {0};
 	struct rw_gen_counts c;
 	unsigned n, dup = 0;
@@ -522,10 +522,16 @@ TEST(foreign_frames_stay_out_of_the_pool)
 	rw_gen_start(&p[0], UINT64_MAX);
 	foreign[0] = (struct rw_frame){.data = other, .len = 64, .handle = 0};
 	foreign[1] = (struct rw_frame){.data = other, .len = 64, .handle = 1u << 20};
-	/* while a burst is out, as the SYN proxy's frames come */
+	/* while a burst is out, as the SYN proxy's frames come: alone, and
+	 * amid the pool's own frames */
 	n = p[0].ops->rx_burst(&p[0], 0, f[0], RW_BURST);
-	CHECK_EQ(p[0].ops->tx_burst(&p[0], 0, foreign, 2), 2);
-	p[0].ops->release(&p[0], 0, f[0], n);
+	CHECK_EQ(n, RW_BURST);
+	CHECK_EQ(p[0].ops->tx_burst(&p[0], 0, foreign, 1), 1);
+	mixed[0] = f[0][0];
+	mixed[1] = foreign[1];
+	memcpy(&mixed[2], &f[0][1], (RW_BURST - 2) * sizeof(mixed[0]));
+	p[0].ops->release(&p[0], 0, mixed, RW_BURST);
+	p[0].ops->release(&p[0], 0, &f[0][RW_BURST - 1], 1);
 	/* the whole pool out: no frame twice */
 	for (unsigned b = 0; b < 4; b++)
 		CHECK_EQ(p[0].ops->rx_burst(&p[0], 0, f[b], RW_BURST), RW_BURST);
