@@ -68,11 +68,13 @@ struct gen_tmpl {
 
 /* A kind's flows f by f & 63 (the flow model's ports depend on f & 63 only,
  * gen.h): TCP header bytes 0..15 with the ports, seq and ack zero, and the
- * TCP sum with those ports (make_kind). 32 bytes: one shift indexes both. */
+ * checksums' sums (make_kind). 32 bytes: one shift indexes all. */
 struct gen_flowent {
 	uint8_t tcp[16];
-	uint32_t tcpsum;
-	uint32_t pad[3];
+	uint32_t tcpsum;          /* with those ports */
+	uint32_t ipsum;           /* the kind's (gen_tmpl), in every entry: read from
+				   * here, it takes the burst loop no register */
+	uint32_t pad[2];
 };
 
 struct gen_queue {
@@ -259,7 +261,7 @@ static bool kind_back(unsigned k)
 }
 
 /*
- * Kind k's template and flow tables. Its sums are taken with the addresses
+ * Kind k's template and flow table. Its sums are taken with the addresses
  * at their networks (gen.h), seq and ack zero: build() adds the addresses'
  * varying bits to both (the pseudo header repeats the addresses), and seq
  * and ack to the TCP sum. The TCP sum also holds the ports, so it is
@@ -299,6 +301,7 @@ static void make_kind(struct gen_group *g, unsigned k, uint8_t flags, uint16_t p
 		put16(b + 36, back ? fl.cport : fl.sport);
 		memcpy(e->tcp, b + 34, 16);
 		e->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
+		e->ipsum = t->ipsum;
 	}
 }
 
@@ -340,7 +343,7 @@ static inline __attribute__((always_inline)) void build(const struct gen_tmpl *t
 	memcpy(b + 26, &addrs, 8);
 	put32(b + 38, seq);
 	put32(b + 42, ack);
-	put_csum(b + 24, t->ipsum + var);
+	put_csum(b + 24, e->ipsum + var);
 	put_csum(b + 50, add_c(add_c(seq, ack), e->tcpsum + var));
 }
 
