@@ -232,8 +232,9 @@ static inline uint32_t add_c(uint32_t a, uint32_t b)
 }
 
 /* The checksum of x, a sum of 16-bit words in host order, stored at p in
- * network order: folded to 16 bits as fold32 does (in the top half),
- * complemented, and its two bytes taken from the big-endian word. */
+ * network order: x plus itself rotated by 16 bits has in its top half both
+ * halves' sum with the end-around carry; complemented, that is the
+ * checksum, and its two bytes come first in the big-endian word. */
 static inline void put_csum(uint8_t *p, uint32_t x)
 {
 	uint32_t v;
