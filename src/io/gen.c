@@ -62,10 +62,19 @@ enum gen_phase { PH_WARM = 0, PH_RUN = 1, PH_STOP = 2 };
  */
 struct gen_tmpl {
 	uint8_t head[24];         /* 0..23: Ethernet, IPv4 up to the checksum */
-	uint64_t tcp_rest;        /* 46..49 (data offset, flags, window) as the top
-				   * half of the 64-bit word at 42 that the ack starts */
-	uint64_t ipsum, tcpsum;   /* sums with addresses, ports, seq, ack zero; tcpsum
-				   * without tcp_rest either (it comes with the ack) */
+	uint32_t ipsum;           /* IPv4 header's words (host order), checksum zero,
+				   * addresses at their networks (make_kind) */
+};
+
+/* A kind's flows f by f & 63 (the flow model's ports depend on f & 63 only,
+ * gen.h): TCP header bytes 0..15 with the ports, seq and ack zero, and the
+ * checksums' sums (make_kind). 32 bytes: one shift indexes all. */
+struct gen_flowent {
+	uint8_t tcp[16];
+	uint32_t tcpsum;          /* with those ports */
+	uint32_t ipsum;           /* the kind's (gen_tmpl), in every entry: read from
+				   * here, it takes the burst loop no register */
+	uint32_t pad[2];
 };
 
 struct gen_queue {
@@ -83,7 +92,9 @@ struct gen_queue {
 	uint64_t clock;           /* clock=: the time the last frame made carries, ns */
 	uint8_t *buf;             /* GEN_SLOTS frames of stride bytes */
 	uint32_t nfree;
-	uint16_t free[GEN_SLOTS];
+	uint16_t free[GEN_SLOTS]; /* handles of the free slots */
+	uint8_t *frame[GEN_SLOTS + 1]; /* frame[h]: the frame of handle h (slot h - 1;
+					* a load, where the address was a multiply) */
 } rw_cache_aligned;
 
 struct gen_group {
@@ -98,10 +109,7 @@ struct gen_group {
 	unsigned new_thresh;      /* client packet is new when 10 random bits < this */
 	uint8_t sides;            /* bit s: side s sends traffic after start */
 	struct gen_tmpl tmpl[K_MAX];
-	/* ports[d][f & 63]: flow f's port pair (network order, as bytes
-	 * 34..37 hold it) client-to-server (d 0) and back (d 1). The flow
-	 * model's ports depend on f & 63 only (gen.h). */
-	uint32_t ports[2][64];
+	struct gen_flowent tab[K_MAX][64];
 	struct gen_queue *q;
 };
 
@@ -204,137 +212,152 @@ static int gen_check(const char *arg, char *err, size_t errlen)
 	return rw_gen_parse(arg, &o, err, errlen);
 }
 
-/* One's-complement sum of the 16-bit words of buf as they lie in memory. */
-static uint64_t sum16(const uint8_t *buf, size_t len)
+/* The 16-bit big-endian words of buf summed in host order (a checksum's
+ * sum before folding). */
+static uint32_t sum16(const uint8_t *buf, size_t len)
 {
-	uint64_t s = 0;
+	uint32_t s = 0;
 
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		uint16_t w;
-		memcpy(&w, buf + i, 2);
-		s += w;
-	}
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)buf[i] << 8 | buf[i + 1];
 	return s;
 }
 
-/*
- * The checksum of a sum of 16-bit words: folded to 32 bits, then to 16,
- * each time by adding the value rotated by half its width, which leaves in
- * the top half the sum of both halves with the end-around carry (the
- * carry out of the low half); then complemented.
- */
-static inline uint16_t fold(uint64_t s)
+/* a + b with the end-around carry: a sum of 16-bit words that stays below
+ * 2^32 and keeps its checksum (2^32 = 1 as 2^16 is). */
+static inline uint32_t add_c(uint32_t a, uint32_t b)
 {
-	uint32_t x;
-
-	s += s >> 32 | s << 32;
-	x = (uint32_t)(s >> 32);
-	x += x >> 16 | x << 16;
-	return (uint16_t)(~x >> 16);
+	a += b;
+	return a + (a < b);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+/* The checksum of x, a sum of 16-bit words in host order, stored at p in
+ * network order: x plus itself rotated by 16 bits has in its top half both
+ * halves' sum with the end-around carry; complemented, that is the
+ * checksum, and its two bytes come first in the big-endian word. */
+static inline void put_csum(uint8_t *p, uint32_t x)
+{
+	uint32_t v;
+
+	x += x >> 16 | x << 16;
+	v = htonl(~x);
+	memcpy(p, &v, 2);
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
 {
 	v = htons(v);
 	memcpy(p, &v, 2);
 }
 
-static void make_tmpl(struct gen_tmpl *t, uint8_t flags, bool to_server, uint16_t payload)
+static inline void put32(uint8_t *p, uint32_t v)
 {
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+static bool kind_back(unsigned k)
+{
+	return k == K_SYNACK || k == K_DATA_SC; /* server to client */
+}
+
+/*
+ * Kind k's template and flow table. Its sums are taken with the addresses
+ * at their networks (gen.h), seq and ack zero: build() adds the addresses'
+ * varying bits to both (the pseudo header repeats the addresses), and seq
+ * and ack to the TCP sum. The TCP sum also holds the ports, so it is
+ * tabulated by f & 63 as they are.
+ */
+static void make_kind(struct gen_group *g, unsigned k, uint8_t flags, uint16_t payload)
+{
+	struct gen_tmpl *t = &g->tmpl[k];
+	bool back = kind_back(k);
 	uint8_t b[64] = {0}, pseudo[12] = {0};
 	uint16_t ip_len = (uint16_t)(20 + 20 + payload);
 
 	/* locally administered MACs; the bridge does not look at them */
-	memcpy(b, to_server ? "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01" "\x02\0\0\0\0\x02", 12);
+	memcpy(b, back ? "\x02\0\0\0\0\x01" "\x02\0\0\0\0\x02" : "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01", 12);
 	put16(b + 12, 0x0800);
 	b[14] = 0x45;
 	put16(b + 16, ip_len);
 	put16(b + 20, 0x4000); /* DF */
 	b[22] = 64;
 	b[23] = 6;
+	put32(b + 26, back ? RW_GEN_SERVER_NET : RW_GEN_CLIENT_NET);
+	put32(b + 30, back ? RW_GEN_CLIENT_NET : RW_GEN_SERVER_NET);
 	b[14 + 20 + 12] = 5 << 4;
 	b[14 + 20 + 13] = flags;
 	put16(b + 14 + 20 + 14, 65535);
 	memcpy(t->head, b, 24);
-	memcpy((uint8_t *)&t->tcp_rest + 4, b + 46, 4);
 	t->ipsum = sum16(b + 14, 20);
+	memcpy(pseudo, b + 26, 8);
 	pseudo[9] = 6;
 	put16(pseudo + 10, (uint16_t)(20 + payload));
-	memset(b + 46, 0, 4);
-	t->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
-}
-
-/* Flow f's port pairs, tabulated by f & 63 (see struct gen_group). */
-static void make_ports(struct gen_group *g)
-{
 	for (uint64_t i = 0; i < 64; i++) {
+		struct gen_flowent *e = &g->tab[k][i];
 		struct rw_gen_flow fl;
 
 		rw_gen_flow(i, &fl);
-		g->ports[0][i] = (uint32_t)fl.cport << 16 | fl.sport;
-		g->ports[1][i] = (uint32_t)fl.sport << 16 | fl.cport;
+		put16(b + 34, back ? fl.sport : fl.cport);
+		put16(b + 36, back ? fl.cport : fl.sport);
+		memcpy(e->tcp, b + 34, 16);
+		e->tcpsum = sum16(pseudo, 12) + sum16(b + 34, 20); /* payload is zeros */
+		e->ipsum = t->ipsum;
 	}
-}
-
-/* a + b with the end-around carry: one's-complement addition of 64-bit
- * words, which sums their 16-bit words four at a time. */
-static inline uint64_t add_c(uint64_t a, uint64_t b)
-{
-	a += b;
-	return a + (a < b);
 }
 
 /*
  * Write flow f's frame of kind k into b: the kind's constants, the flow's
  * addresses, ports and sequence numbers, then both checksums from the
- * template's sums (RFC 1624's incremental update, done from the template).
- * Always inlined: with k a constant the choices below are made at compile
- * time, and t a local copy lets the template stay in registers (stores
- * through b could alias anything else).
+ * kind's sums: a checksum is a sum of 16-bit words modulo 0xffff, in which
+ * a 32-bit value counts as its own value (2^16 = 1), so the addresses' bits
+ * that vary, seq and ack are added as 32-bit integers (with end-around
+ * carries where the sum could pass 2^32), and each sum folded once. The
+ * kind's ports come with its TCP bytes and sum, tabulated by f & 63.
+ * Always inlined: with k a constant the choices below are made at
+ * compile time, and t a local copy lets the template stay in registers
+ * (stores through b could alias anything else).
  */
 static inline __attribute__((always_inline)) void build(const struct gen_tmpl *t,
-							const uint32_t (*ports)[64], uint8_t *b,
+							const struct gen_flowent *ft, uint8_t *b,
 							unsigned k, uint64_t f)
 {
-	bool back = k == K_SYNACK || k == K_DATA_SC; /* server to client */
+	bool back = kind_back(k);
+	const struct gen_flowent *e = &ft[f & 63];
 	struct rw_gen_flow fl;
-	uint32_t seq, ack;
-	uint64_t addrs, pseq, ackw, s;
-	uint16_t c;
+	uint32_t seq, ack, var;
+	uint64_t addrs;
 
 	rw_gen_flow(f, &fl);
 	seq = (back ? fl.sisn : fl.cisn) + (k != K_SYN && k != K_SYNACK);
 	ack = k == K_SYN ? 0 : (back ? fl.cisn : fl.sisn) + 1;
-	/* bytes 26..49 as three big-endian 64-bit words: one swap for two fields */
+	/* below 2^24 + 2^17 (gen.h): the IPv4 sum stays below 2^32 */
+	var = (fl.caddr ^ RW_GEN_CLIENT_NET) + (fl.saddr ^ RW_GEN_SERVER_NET);
+	/* both addresses as one big-endian 64-bit word: one swap */
 	addrs = back ? (uint64_t)fl.saddr << 32 | fl.caddr : (uint64_t)fl.caddr << 32 | fl.saddr;
 	addrs = htobe64(addrs);
-	pseq = htobe64((uint64_t)ports[back][f & 63] << 32 | seq);
-	ackw = htonl(ack) | t->tcp_rest;
-	/* two overlapping 16-byte copies: two vector stores */
+	/* 0..23 as two overlapping 16-byte copies, TCP 0..15 as one (three
+	 * vector stores), then what varies over them */
 	memcpy(b, t->head, 16);
 	memcpy(b + 8, t->head + 8, 16);
+	memcpy(b + 34, e->tcp, 16);
 	memcpy(b + 26, &addrs, 8);
-	memcpy(b + 34, &pseq, 8);
-	memcpy(b + 42, &ackw, 8);
-	s = add_c(t->ipsum, addrs);
-	c = fold(s);
-	memcpy(b + 24, &c, 2);
-	s = add_c(add_c(add_c(t->tcpsum, addrs), pseq), ackw);
-	c = fold(s);
-	memcpy(b + 50, &c, 2);
+	put32(b + 38, seq);
+	put32(b + 42, ack);
+	put_csum(b + 24, e->ipsum + var);
+	put_csum(b + 50, add_c(add_c(seq, ack), e->tcpsum + var));
 }
 
 /* Frames carry handle slot + 1: handle 0 is "a frame no pool owns" to every
  * backend (the SYN proxy's own frames come to tx_burst with it). */
-static inline uint8_t *take(struct gen_queue *gq, uint8_t *buf, uint32_t stride, uint32_t len,
-			    size_t *nfree, struct rw_frame *fr)
+static inline uint8_t *take(struct gen_queue *gq, uint32_t len, size_t *nfree, struct rw_frame *fr)
 {
-	uint16_t s = gq->free[--*nfree];
+	uint16_t h = gq->free[--*nfree];
 
-	fr->data = buf + (size_t)s * stride;
+	fr->data = gq->frame[h];
 	fr->len = len;
 	fr->ts_ns = 0; /* the worker reads its clock once a burst */
-	fr->handle = (uint64_t)s + 1;
+	fr->handle = h;
 	return fr->data;
 }
 
@@ -379,9 +402,9 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 	n = RW_MIN(gq->warm_n, max);
 	n = RW_MIN(n, nfree);
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *b = take(gq, gq->buf, g->stride, g->o.frame_size, &nfree, &f[i]);
+		uint8_t *b = take(gq, g->o.frame_size, &nfree, &f[i]);
 
-		build(&t, g->ports, b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
+		build(&t, g->tab[k], b, k, rw_gen_flow_id(gq->warm_cur + i, q, g->nqueues));
 	}
 	gq->nfree = (uint32_t)nfree;
 	stamp(g, gq, f, n);
@@ -393,34 +416,34 @@ static unsigned warm_burst(struct gen_group *g, struct gen_queue *gq, unsigned s
 
 /*
  * n frames of one side's traffic, all of kind k but the new flows' SYNs
- * (may_new: the client side of syn-flood and mixed). Inlined once per
- * (k, may_new), so the per-packet loop has no test of the side or the
- * profile; the queue's state is in locals for the loop, written back after
- * it, because the frame stores could alias it.
+ * (may_new: the client side of syn-flood and mixed), flows drawn from the
+ * Zipf sequence or uniformly (zipf). Inlined once per (k, may_new, zipf),
+ * so the per-packet loop has no test of the side, the profile or the law;
+ * the queue's state is in locals for the loop, written back after it,
+ * because the frame stores could alias it.
  */
 static inline __attribute__((always_inline)) void traffic(struct gen_group *g, struct gen_queue *gq,
 							  unsigned q, struct rw_frame *f, unsigned n,
-							  unsigned k, bool may_new)
+							  unsigned k, bool may_new, bool zipf)
 {
 	const struct gen_tmpl t = g->tmpl[k], syn = g->tmpl[K_SYN];
 	const uint32_t *zseq = gq->zseq;
-	uint8_t *buf = gq->buf;
 	uint64_t rng = gq->rng, nflows = gq->nflows, first_new = gq->next_new, next_new = first_new;
-	uint32_t zpos = gq->zpos, stride = g->stride, len = g->o.frame_size;
+	uint32_t zpos = gq->zpos, len = g->o.frame_size;
 	size_t nfree = gq->nfree;
 	unsigned nq = g->nqueues, thresh = g->new_thresh;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t r = rw_gen_rand(&rng);
-		uint8_t *b = take(gq, buf, stride, len, &nfree, &f[i]);
+		uint8_t *b = take(gq, len, &nfree, &f[i]);
 
 		if (may_new && (r >> 54) < thresh) {
 			/* a new flow: numbered past the established ones */
-			build(&syn, g->ports, b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
+			build(&syn, g->tab[K_SYN], b, K_SYN, rw_gen_flow_id(nflows + next_new++, q, nq));
 		} else {
-			uint64_t j = zseq ? zseq[zpos++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(r, nflows);
+			uint64_t j = zipf ? zseq[zpos++ & (RW_GEN_ZSEQ_LEN - 1)] : rw_gen_below(r, nflows);
 
-			build(&t, g->ports, b, k, rw_gen_flow_id(j, q, nq));
+			build(&t, g->tab[k], b, k, rw_gen_flow_id(j, q, nq));
 		}
 	}
 	gq->rng = rng;
@@ -431,6 +454,17 @@ static inline __attribute__((always_inline)) void traffic(struct gen_group *g, s
 	gq->bytes += (uint64_t)n * len;
 }
 
+/* traffic() with the flow law a constant. */
+static inline __attribute__((always_inline)) void traffic_law(struct gen_group *g, struct gen_queue *gq,
+							      unsigned q, struct rw_frame *f, unsigned n,
+							      unsigned k, bool may_new)
+{
+	if (gq->zseq)
+		traffic(g, gq, q, f, n, k, may_new, true);
+	else
+		traffic(g, gq, q, f, n, k, may_new, false);
+}
+
 /* Traffic: a burst of one side's packets. */
 static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned side, unsigned q,
 			  struct rw_frame *f, unsigned max)
@@ -439,11 +473,11 @@ static unsigned run_burst(struct gen_group *g, struct gen_queue *gq, unsigned si
 	unsigned n = (unsigned)RW_MIN((uint64_t)RW_MIN(max, gq->nfree), left);
 
 	if (side)
-		traffic(g, gq, q, f, n, K_DATA_SC, false);
+		traffic_law(g, gq, q, f, n, K_DATA_SC, false);
 	else if (g->new_thresh)
-		traffic(g, gq, q, f, n, K_DATA_CS, true);
+		traffic_law(g, gq, q, f, n, K_DATA_CS, true);
 	else
-		traffic(g, gq, q, f, n, K_DATA_CS, false);
+		traffic_law(g, gq, q, f, n, K_DATA_CS, false);
 	stamp(g, gq, f, n);
 	gq->made[side] += n;
 	return n;
@@ -466,24 +500,38 @@ static unsigned gen_rx(struct rw_port *p, unsigned q, struct rw_frame *f, unsign
  * Frames back to the pool. A frame of ours has a handle in 1..GEN_SLOTS;
  * others (handle 0: the SYN proxy's frames, or garbage) are counted and
  * left alone. Only a frame given back twice can make more come back than
- * are out: the free list's room is checked once a burst.
+ * are out: the free list's room is checked once a burst. The handles are
+ * copied first and checked together (h - 1 ORed over the burst stays below
+ * GEN_SLOTS, a power of two, only if each does); a burst with a foreign
+ * frame is copied again, one check a frame.
  */
 static void give_back(struct gen_queue *gq, const struct rw_frame *f, unsigned n)
 {
 	size_t nfree = gq->nfree;
+	uint64_t any = 0;
 
+	static_assert((GEN_SLOTS & (GEN_SLOTS - 1)) == 0, "GEN_SLOTS a power of two");
 	if (unlikely(n > GEN_SLOTS - nfree)) {
 		gq->unowned += n - (GEN_SLOTS - nfree);
 		n = GEN_SLOTS - nfree;
 	}
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t s = f[i].handle - 1;
+		any |= f[i].handle - 1;
+		gq->free[nfree + i] = (uint16_t)f[i].handle;
+	}
+	if (likely(any < GEN_SLOTS)) {
+		gq->nfree = (uint32_t)(nfree + n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t h = f[i].handle;
 
-		if (unlikely(s >= GEN_SLOTS)) {
+		if (unlikely(h - 1 >= GEN_SLOTS)) {
 			gq->unowned++;
 			continue;
 		}
-		gq->free[nfree++] = (uint16_t)s;
+		gq->free[nfree++] = (uint16_t)h;
 	}
 	gq->nfree = (uint32_t)nfree;
 }
@@ -556,8 +604,10 @@ static int init_queue(struct gen_group *g, unsigned q)
 	if (!gq->buf)
 		return -ENOMEM;
 	memset(gq->buf, 0, (size_t)GEN_SLOTS * g->stride);
-	for (unsigned i = 0; i < GEN_SLOTS; i++)
-		gq->free[gq->nfree++] = (uint16_t)(GEN_SLOTS - 1 - i);
+	for (unsigned i = 0; i < GEN_SLOTS; i++) {
+		gq->free[gq->nfree++] = (uint16_t)(GEN_SLOTS - i);
+		gq->frame[i + 1] = gq->buf + (size_t)i * g->stride;
+	}
 	if (g->o.zipf > 0 && gq->nflows > 0 && g->o.profile != RW_GEN_SYN_FLOOD) {
 		gq->zseq = malloc(RW_GEN_ZSEQ_LEN * sizeof(*gq->zseq));
 		if (!gq->zseq || rw_gen_zipf_fill(gq->zseq, RW_GEN_ZSEQ_LEN, gq->nflows, g->o.zipf,
@@ -594,13 +644,12 @@ static struct gen_group *new_group(const char *arg, const struct rw_gen_opts *o,
 	}
 	if (!g->sides)
 		g->sides = 3;
-	make_tmpl(&g->tmpl[K_SYN], 0x02, true, 0);
-	make_tmpl(&g->tmpl[K_SYNACK], 0x12, false, 0);
-	make_tmpl(&g->tmpl[K_ACK], 0x10, true, 0);
+	make_kind(g, K_SYN, 0x02, 0);
+	make_kind(g, K_SYNACK, 0x12, 0);
+	make_kind(g, K_ACK, 0x10, 0);
 	/* data is pushed (PSH|ACK); without data a segment is a plain ACK */
-	make_tmpl(&g->tmpl[K_DATA_CS], g->payload ? 0x18 : 0x10, true, g->payload);
-	make_tmpl(&g->tmpl[K_DATA_SC], g->payload ? 0x18 : 0x10, false, g->payload);
-	make_ports(g);
+	make_kind(g, K_DATA_CS, g->payload ? 0x18 : 0x10, g->payload);
+	make_kind(g, K_DATA_SC, g->payload ? 0x18 : 0x10, g->payload);
 	g->q = aligned_alloc(RW_CACHELINE, nqueues * sizeof(*g->q));
 	if (!g->q) {
 		free(g);

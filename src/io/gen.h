@@ -81,17 +81,22 @@ struct rw_gen_flow {
 	uint32_t cisn, sisn;    /* initial sequence numbers */
 };
 
+#define RW_GEN_CLIENT_NET 0x0a000000u /* 10.0.0.0/8 */
+#define RW_GEN_SERVER_NET 0xc6120000u /* 198.18.0.0/15 */
+
 /* Flow f's tuple. The client (address, port) is unique per f below
  * RW_GEN_MAX_FLOWS: 10.0.0.0/8 times 64 ports. Servers spread over
  * 198.18.0.0/15 (RFC 2544's benchmarking range), ports 80 and 443. Both
- * ports are functions of f & 63: gen.c tabulates them that way. */
+ * ports are functions of f & 63: gen.c tabulates them that way. Each
+ * address is its network ORed with fewer than 25 varying bits: gen.c sums
+ * those bits for the checksums in 32 bits. */
 static inline void rw_gen_flow(uint64_t f, struct rw_gen_flow *fl)
 {
 	uint32_t h = (uint32_t)f * 0x9e3779b1u;
 
-	fl->caddr = 0x0a000000u | (uint32_t)((f >> 6) & 0xffffff);
+	fl->caddr = RW_GEN_CLIENT_NET | (uint32_t)((f >> 6) & 0xffffff);
 	fl->cport = (uint16_t)(20000 + (f & 63));
-	fl->saddr = 0xc6120000u | (h >> 15);
+	fl->saddr = RW_GEN_SERVER_NET | (h >> 15);
 	fl->sport = (f & 1) ? 443 : 80;
 	fl->cisn = h ^ 0x2545f491u;
 	fl->sisn = h * 0x85ebca6bu + 0x1234567u;
