@@ -119,10 +119,27 @@ enum { PREP_V4 = 1, PREP_OTHER = 2 };
 /* An IPv4 TCP segment with its ports parsed, not a later fragment nor an
  * ICMP error: nearly every packet, told by one test ahead of the general
  * ones (for it they say the same: ports from the header, key prepared). */
+static_assert(offsetof(struct rw_pkt, af) == offsetof(struct rw_pkt, nvlan) + 1 &&
+		      offsetof(struct rw_pkt, proto) == offsetof(struct rw_pkt, nvlan) + 2 &&
+		      offsetof(struct rw_pkt, flags) == offsetof(struct rw_pkt, nvlan) + 3,
+	      "prep_tcp4 reads af, proto and flags as one word");
+
+/* Tested as one load, mask and compare of the word nvlan, af, proto, flags
+ * (GCC merged af and proto, but tested flags apart: five instructions more
+ * a packet). */
 static inline bool prep_tcp4(const struct rw_pkt *q)
 {
-	return q->af == RW_AF_INET && q->proto == RW_PROTO_TCP &&
-	       (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR | RW_PKT_L4)) == RW_PKT_L4;
+	const uint32_t fl = RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR | RW_PKT_L4;
+	uint32_t w;
+
+	memcpy(&w, &q->nvlan, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (w & (0xffffu << 8 | fl << 24)) ==
+	       ((uint32_t)RW_AF_INET << 8 | (uint32_t)RW_PROTO_TCP << 16 | (uint32_t)RW_PKT_L4 << 24);
+#else
+	return (w & (0xffffu << 8 | fl)) ==
+	       ((uint32_t)RW_AF_INET << 16 | (uint32_t)RW_PROTO_TCP << 8 | (uint32_t)RW_PKT_L4);
+#endif
 }
 
 /*
