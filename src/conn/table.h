@@ -298,9 +298,14 @@ uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, u
  * and so returns what it always did.
  */
 static inline bool rw_ctable_hint_live(const struct rw_ctable *t, const void *key, uint32_t klen,
-					uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
+					uint32_t esize, uint64_t now, uint32_t hint)
 {
-	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h)) {
+	/* Any tag will do, not only the key's: a slot is live when its tag
+	 * is not 0, and a live slot that holds the key is the key's (a key
+	 * lives in one slot, under the tag of its hash: insert and relocation
+	 * write both together). A free slot's tag is 0 whatever stale key its
+	 * entry still holds. Not computing the tag saved ~4 instructions. */
+	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] != 0) {
 		/* formed only for a slot of the table: RW_CT_NONE is not one */
 		const struct rw_conn *c = (const struct rw_conn *)(t->entries + (size_t)hint * esize);
 
@@ -313,7 +318,7 @@ static inline bool rw_ctable_hint_live(const struct rw_ctable *t, const void *ke
 static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key, uint32_t klen,
 					    uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
 {
-	if (rw_ctable_hint_live(t, key, klen, esize, h, now, hint))
+	if (rw_ctable_hint_live(t, key, klen, esize, now, hint))
 		return hint;
 	return rw_ctable_find_full(t, key, h, now, hint);
 }
