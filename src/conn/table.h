@@ -46,6 +46,8 @@
 struct rw_conn_ctx {
 	uint64_t to_ms[RW_TO_MAX];
 	uint32_t adaptive_start, adaptive_end;
+	bool adaptive;         /* adaptive_end > adaptive_start: set with them, so that
+				* rw_conn_timeout_ns tests one byte for every packet */
 	uint64_t capacity;     /* live entries allowed, both tables together */
 	uint64_t live;         /* live entries, both tables */
 	uint64_t created, expired, removed, evicted, refused;
@@ -155,7 +157,7 @@ static inline uint64_t rw_conn_timeout_ns(const struct rw_conn_ctx *x, unsigned 
 	uint64_t ms = x->to_ms[to];
 
 	/* pf's adaptive timeouts: shrink linearly from start to zero at end */
-	if (x->adaptive_end > x->adaptive_start && x->live > x->adaptive_start) {
+	if (unlikely(x->adaptive) && x->live > x->adaptive_start) {
 		if (x->live >= x->adaptive_end)
 			return 0;
 		ms = ms * (x->adaptive_end - x->live) / (x->adaptive_end - x->adaptive_start);

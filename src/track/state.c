@@ -61,6 +61,7 @@ struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err,
 	s->ctx.capacity = o->capacity;
 	s->ctx.adaptive_start = o->adaptive_start;
 	s->ctx.adaptive_end = o->adaptive_end;
+	s->ctx.adaptive = o->adaptive_end > o->adaptive_start;
 	rw_state_set_timeouts(s, o->timeouts);
 	memcpy(s->hash_key, o->hash_key, sizeof(s->hash_key));
 	/* a zero key is a caller that forgot: never run unkeyed */
