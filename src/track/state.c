@@ -128,6 +128,9 @@ static_assert(offsetof(struct rw_pkt, af) == offsetof(struct rw_pkt, nvlan) + 1 
 /* Tested as one load, mask and compare of the word nvlan, af, proto, flags
  * (GCC merged af and proto, but tested flags apart: five instructions more
  * a packet). */
+static_assert(offsetof(struct rw_pkt, dport) == offsetof(struct rw_pkt, sport) + 2,
+	      "prepare loads the ports as one word (rw_ports_word)");
+
 static inline bool prep_tcp4(const struct rw_pkt *q)
 {
 	const uint32_t fl = RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR | RW_PKT_L4;
@@ -164,10 +167,12 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 		union rw_key k;
 		unsigned klen, side;
 		uint16_t sp, dp;
+		uint32_t ports, sa, da;
 		uint8_t proto;
 
 		if (likely(prep_tcp4(q))) {
-			sp = q->sport, dp = q->dport;
+			/* sport and dport side by side: one load */
+			memcpy(&ports, &q->sport, 4);
 			proto = RW_PROTO_TCP; /* a constant: not loaded again */
 		} else if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
 			   !rw_key_ports(q, &sp, &dp)) {
@@ -182,13 +187,16 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 			rw_ctable_prefetch_index(&s->t6, q->hash);
 			continue;
 		} else {
+			ports = rw_ports_word(sp, dp);
 			proto = q->proto;
 		}
 		uint64_t w[2];
 
 		/* built in registers and stored once, whole words, in the
 		 * descriptor, where the hash reads it and track after it */
-		rw_key4_words(w, proto, q->saddr, q->daddr, sp, dp, &side);
+		memcpy(&sa, q->saddr + 12, 4);
+		memcpy(&da, q->daddr + 12, 4);
+		rw_key4_words_v(w, proto, sa, da, ports, &side);
 		memcpy(q->ct_key4, w, sizeof(w));
 		q->ct_side = (uint8_t)side;
 		q->ct_prep = PREP_V4;
