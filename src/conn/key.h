@@ -156,8 +156,12 @@ static inline void rw_key4_words_v(uint64_t w[2], uint8_t proto, uint32_t sa, ui
 	uint64_t a = sa | (uint64_t)da << 32;
 	uint16_t sport = (uint16_t)ports, dport = (uint16_t)(ports >> 16);
 #endif
-	bool swap = hs > hd || (hs == hd && sport > dport);
+	bool swap = hs > hd;
 
+	/* the ports decide only between equal addresses: tested apart, as
+	 * GCC otherwise worked them out before the addresses' compare */
+	if (unlikely(hs == hd))
+		swap = sport > dport;
 	*side = swap;
 	if (swap) {
 		a = a >> 32 | a << 32;
