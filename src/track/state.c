@@ -483,22 +483,40 @@ static __attribute__((noinline)) enum rw_track_result track_lookup4(struct rw_st
 }
 
 static_assert(offsetof(struct rw_conn, to) == offsetof(struct rw_conn, flags) + 1,
-	      "conn_solid_established reads flags and to as one word");
+	      "rw_state_track reads flags and to as one word");
 
-/* No proxy or helper, SOLID, not CLOSED, and the established timeout:
- * flags and to tested as one 16-bit word (one load, mask and compare;
- * GCC tested the two bytes apart). */
-static inline bool conn_solid_established(const struct rw_conn *c)
+/* A connection's flags and timeout index as one 16-bit word: loaded once,
+ * for the side (conn_init_b) and for the test of the fast path
+ * (conn_solid_established), where GCC loaded and tested them apart. */
+static inline uint16_t conn_flags_to(const struct rw_conn *c)
 {
-	const uint16_t fl = RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED;
 	uint16_t w;
 
 	memcpy(&w, &c->flags, 2);
+	return w;
+}
+
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (w & (fl | 0xff00u)) == (RW_CF_SOLID | RW_TO_TCP_ESTABLISHED << 8);
+#define CONN_FLAGS_SHIFT 0 /* flags in the word's low byte, to in its high one */
+#define CONN_TO_SHIFT 8
 #else
-	return (w & (fl << 8 | 0xffu)) == (RW_CF_SOLID << 8 | RW_TO_TCP_ESTABLISHED);
+#define CONN_FLAGS_SHIFT 8
+#define CONN_TO_SHIFT 0
 #endif
+
+/* RW_CF_INIT_B of the word's flags */
+static inline unsigned conn_init_b(uint16_t w)
+{
+	return (unsigned)(w >> CONN_FLAGS_SHIFT) & RW_CF_INIT_B;
+}
+
+/* No proxy or helper, SOLID, not CLOSED, and the established timeout. */
+static inline bool conn_solid_established(uint16_t w)
+{
+	const unsigned fl = RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED;
+
+	return (w & (fl << CONN_FLAGS_SHIFT | 0xffu << CONN_TO_SHIFT)) ==
+	       ((unsigned)RW_CF_SOLID << CONN_FLAGS_SHIFT | (unsigned)RW_TO_TCP_ESTABLISHED << CONN_TO_SHIFT);
 }
 
 /*
@@ -514,6 +532,7 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 {
 	struct rw_conn *c;
 	uint32_t hint;
+	uint16_t ft;
 	unsigned d;
 
 	/* PREP_V4 alone says IPv4, neither a fragment tail nor an ICMP error
@@ -532,11 +551,12 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 					  sizeof(struct rw_entry4), now, hint)))
 		return track_lookup4(s, p, now, rule, reason);
 	c = (struct rw_conn *)(s->t4.entries + (size_t)hint * sizeof(struct rw_entry4));
-	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
+	ft = conn_flags_to(c);
+	d = p->ct_side ^ conn_init_b(ft);
 	/* no proxy or helper; SOLID, not CLOSED and the established timeout
 	 * already: what rw_tcp_track_established would set, so only the time
 	 * is stored */
-	if (likely(p->proto == RW_PROTO_TCP && conn_solid_established(c)) &&
+	if (likely(p->proto == RW_PROTO_TCP && conn_solid_established(ft)) &&
 	    likely(rw_tcp_slide_established(c, d, p))) {
 		c->last = now;
 		c->pkts[d]++;
