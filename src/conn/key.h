@@ -121,40 +121,71 @@ static inline int rw_ep_cmp(const uint8_t *a, uint16_t ap, const uint8_t *b, uin
 	return (int)ap - (int)bp;
 }
 
+/* A packet's two ports as one word, as they lie side by side in struct
+ * rw_pkt (sport first) and in struct rw_key4 (port[0] first), each half in
+ * host order: what a 32-bit load of &p->sport gives. */
+static inline uint32_t rw_ports_word(uint16_t first, uint16_t second)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (uint32_t)first << 16 | second;
+#else
+	return first | (uint32_t)second << 16;
+#endif
+}
+
 /*
- * The IPv4 key without a memcmp call: the addresses compared as host-order
- * integers (the order memcmp gives their network-order bytes), then the
- * ports. Returned as the key's two 64-bit words in host order (its bytes as
- * two 8-byte loads would read them), built in registers: a caller storing
- * them whole avoids the narrow stores a struct assignment makes, which a
- * 16-byte load soon after could not forward.
+ * The IPv4 key without a memcmp call, from the source and destination
+ * addresses (sa, da, network order, as loaded from the packet) and the
+ * ports as one word (rw_ports_word: source first). The endpoints are
+ * ordered by address as host-order integers (the order memcmp gives their
+ * network-order bytes), then by port; the swap, when they are out of
+ * order, is a rotation of the address word and of the port word. Returned
+ * as the key's two 64-bit words in host order (its bytes as two 8-byte
+ * loads would read them), built in registers: a caller storing them whole
+ * avoids the narrow stores a struct assignment makes, which a 16-byte load
+ * soon after could not forward.
  */
+static inline void rw_key4_words_v(uint64_t w[2], uint8_t proto, uint32_t sa, uint32_t da,
+				   uint32_t ports, unsigned *side)
+{
+	uint32_t hs = ntohl(sa), hd = ntohl(da);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	uint64_t a = (uint64_t)sa << 32 | da;
+	uint16_t sport = (uint16_t)(ports >> 16), dport = (uint16_t)ports;
+#else
+	uint64_t a = sa | (uint64_t)da << 32;
+	uint16_t sport = (uint16_t)ports, dport = (uint16_t)(ports >> 16);
+#endif
+	bool swap = hs > hd;
+
+	/* the ports decide only between equal addresses: tested apart, as
+	 * GCC otherwise worked them out before the addresses' compare */
+	if (unlikely(hs == hd))
+		swap = sport > dport;
+	*side = swap;
+	if (swap) {
+		a = a >> 32 | a << 32;
+		ports = ports >> 16 | ports << 16;
+	}
+	/* struct rw_key4: addr[0], addr[1] | port[0], port[1], proto, pad */
+	w[0] = a;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w[1] = (uint64_t)ports << 32 | (uint64_t)proto << 24;
+#else
+	w[1] = ports | (uint64_t)proto << 32;
+#endif
+}
+
+/* The same from v4-mapped addresses and the two ports. */
 static inline void rw_key4_words(uint64_t w[2], uint8_t proto, const uint8_t saddr[16],
 				 const uint8_t daddr[16], uint16_t sport, uint16_t dport,
 				 unsigned *side)
 {
-	uint32_t sa, da, lo_a, hi_a;
-	uint16_t lo_p = sport, hi_p = dport;
+	uint32_t sa, da;
 
 	memcpy(&sa, saddr + 12, 4);
 	memcpy(&da, daddr + 12, 4);
-	lo_a = sa, hi_a = da;
-	uint32_t hs = ntohl(sa), hd = ntohl(da);
-	bool swap = hs > hd || (hs == hd && sport > dport);
-
-	*side = swap;
-	if (swap) {
-		lo_a = da, hi_a = sa;
-		lo_p = dport, hi_p = sport;
-	}
-	/* struct rw_key4: addr[0], addr[1] | port[0], port[1], proto, pad */
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	w[0] = (uint64_t)lo_a << 32 | hi_a;
-	w[1] = (uint64_t)lo_p << 48 | (uint64_t)hi_p << 32 | (uint64_t)proto << 24;
-#else
-	w[0] = lo_a | (uint64_t)hi_a << 32;
-	w[1] = lo_p | (uint32_t)hi_p << 16 | (uint64_t)proto << 32;
-#endif
+	rw_key4_words_v(w, proto, sa, da, rw_ports_word(sport, dport), side);
 }
 
 /* The same stored as a struct rw_key4. The rest of union rw_key is left

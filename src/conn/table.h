@@ -46,6 +46,8 @@
 struct rw_conn_ctx {
 	uint64_t to_ms[RW_TO_MAX];
 	uint32_t adaptive_start, adaptive_end;
+	bool adaptive;         /* adaptive_end > adaptive_start: set with them, so that
+				* rw_conn_timeout_ns tests one byte for every packet */
 	uint64_t capacity;     /* live entries allowed, both tables together */
 	uint64_t live;         /* live entries, both tables */
 	uint64_t created, expired, removed, evicted, refused;
@@ -155,7 +157,7 @@ static inline uint64_t rw_conn_timeout_ns(const struct rw_conn_ctx *x, unsigned 
 	uint64_t ms = x->to_ms[to];
 
 	/* pf's adaptive timeouts: shrink linearly from start to zero at end */
-	if (x->adaptive_end > x->adaptive_start && x->live > x->adaptive_start) {
+	if (unlikely(x->adaptive) && x->live > x->adaptive_start) {
 		if (x->live >= x->adaptive_end)
 			return 0;
 		ms = ms * (x->adaptive_end - x->live) / (x->adaptive_end - x->adaptive_start);
@@ -298,9 +300,14 @@ uint32_t rw_ctable_find_full(struct rw_ctable *t, const void *key, uint64_t h, u
  * and so returns what it always did.
  */
 static inline bool rw_ctable_hint_live(const struct rw_ctable *t, const void *key, uint32_t klen,
-					uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
+					uint32_t esize, uint64_t now, uint32_t hint)
 {
-	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] == rw_ctable_tag(h)) {
+	/* Any tag will do, not only the key's: a slot is live when its tag
+	 * is not 0, and a live slot that holds the key is the key's (a key
+	 * lives in one slot, under the tag of its hash: insert and relocation
+	 * write both together). A free slot's tag is 0 whatever stale key its
+	 * entry still holds. Not computing the tag saved ~4 instructions. */
+	if (likely(hint < rw_ctable_nslots(t)) && t->tags[hint] != 0) {
 		/* formed only for a slot of the table: RW_CT_NONE is not one */
 		const struct rw_conn *c = (const struct rw_conn *)(t->entries + (size_t)hint * esize);
 
@@ -313,7 +320,7 @@ static inline bool rw_ctable_hint_live(const struct rw_ctable *t, const void *ke
 static inline uint32_t rw_ctable_find_sized(struct rw_ctable *t, const void *key, uint32_t klen,
 					    uint32_t esize, uint64_t h, uint64_t now, uint32_t hint)
 {
-	if (rw_ctable_hint_live(t, key, klen, esize, h, now, hint))
+	if (rw_ctable_hint_live(t, key, klen, esize, now, hint))
 		return hint;
 	return rw_ctable_find_full(t, key, h, now, hint);
 }

@@ -61,6 +61,7 @@ struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err,
 	s->ctx.capacity = o->capacity;
 	s->ctx.adaptive_start = o->adaptive_start;
 	s->ctx.adaptive_end = o->adaptive_end;
+	s->ctx.adaptive = o->adaptive_end > o->adaptive_start;
 	rw_state_set_timeouts(s, o->timeouts);
 	memcpy(s->hash_key, o->hash_key, sizeof(s->hash_key));
 	/* a zero key is a caller that forgot: never run unkeyed */
@@ -119,10 +120,30 @@ enum { PREP_V4 = 1, PREP_OTHER = 2 };
 /* An IPv4 TCP segment with its ports parsed, not a later fragment nor an
  * ICMP error: nearly every packet, told by one test ahead of the general
  * ones (for it they say the same: ports from the header, key prepared). */
+static_assert(offsetof(struct rw_pkt, af) == offsetof(struct rw_pkt, nvlan) + 1 &&
+		      offsetof(struct rw_pkt, proto) == offsetof(struct rw_pkt, nvlan) + 2 &&
+		      offsetof(struct rw_pkt, flags) == offsetof(struct rw_pkt, nvlan) + 3,
+	      "prep_tcp4 reads af, proto and flags as one word");
+
+/* Tested as one load, mask and compare of the word nvlan, af, proto, flags
+ * (GCC merged af and proto, but tested flags apart: five instructions more
+ * a packet). */
+static_assert(offsetof(struct rw_pkt, dport) == offsetof(struct rw_pkt, sport) + 2,
+	      "prepare loads the ports as one word (rw_ports_word)");
+
 static inline bool prep_tcp4(const struct rw_pkt *q)
 {
-	return q->af == RW_AF_INET && q->proto == RW_PROTO_TCP &&
-	       (q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR | RW_PKT_L4)) == RW_PKT_L4;
+	const uint32_t fl = RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR | RW_PKT_L4;
+	uint32_t w;
+
+	memcpy(&w, &q->nvlan, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (w & (0xffffu << 8 | fl << 24)) ==
+	       ((uint32_t)RW_AF_INET << 8 | (uint32_t)RW_PROTO_TCP << 16 | (uint32_t)RW_PKT_L4 << 24);
+#else
+	return (w & (0xffffu << 8 | fl)) ==
+	       ((uint32_t)RW_AF_INET << 16 | (uint32_t)RW_PROTO_TCP << 8 | (uint32_t)RW_PKT_L4);
+#endif
 }
 
 /*
@@ -146,10 +167,12 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 		union rw_key k;
 		unsigned klen, side;
 		uint16_t sp, dp;
+		uint32_t ports, sa, da;
 		uint8_t proto;
 
 		if (likely(prep_tcp4(q))) {
-			sp = q->sport, dp = q->dport;
+			/* sport and dport side by side: one load */
+			memcpy(&ports, &q->sport, 4);
 			proto = RW_PROTO_TCP; /* a constant: not loaded again */
 		} else if ((q->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)) ||
 			   !rw_key_ports(q, &sp, &dp)) {
@@ -164,13 +187,16 @@ static inline __attribute__((always_inline)) void prepare_burst(struct rw_state 
 			rw_ctable_prefetch_index(&s->t6, q->hash);
 			continue;
 		} else {
+			ports = rw_ports_word(sp, dp);
 			proto = q->proto;
 		}
 		uint64_t w[2];
 
 		/* built in registers and stored once, whole words, in the
 		 * descriptor, where the hash reads it and track after it */
-		rw_key4_words(w, proto, q->saddr, q->daddr, sp, dp, &side);
+		memcpy(&sa, q->saddr + 12, 4);
+		memcpy(&da, q->daddr + 12, 4);
+		rw_key4_words_v(w, proto, sa, da, ports, &side);
 		memcpy(q->ct_key4, w, sizeof(w));
 		q->ct_side = (uint8_t)side;
 		q->ct_prep = PREP_V4;
@@ -456,6 +482,43 @@ static __attribute__((noinline)) enum rw_track_result track_lookup4(struct rw_st
 	return track_conn(s, p, now, rule, reason, rw_ctable_conn(&s->t4, slot));
 }
 
+static_assert(offsetof(struct rw_conn, to) == offsetof(struct rw_conn, flags) + 1,
+	      "rw_state_track reads flags and to as one word");
+
+/* A connection's flags and timeout index as one 16-bit word: loaded once,
+ * for the side (conn_init_b) and for the test of the fast path
+ * (conn_solid_established), where GCC loaded and tested them apart. */
+static inline uint16_t conn_flags_to(const struct rw_conn *c)
+{
+	uint16_t w;
+
+	memcpy(&w, &c->flags, 2);
+	return w;
+}
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define CONN_FLAGS_SHIFT 0 /* flags in the word's low byte, to in its high one */
+#define CONN_TO_SHIFT 8
+#else
+#define CONN_FLAGS_SHIFT 8
+#define CONN_TO_SHIFT 0
+#endif
+
+/* RW_CF_INIT_B of the word's flags */
+static inline unsigned conn_init_b(uint16_t w)
+{
+	return (unsigned)(w >> CONN_FLAGS_SHIFT) & RW_CF_INIT_B;
+}
+
+/* No proxy or helper, SOLID, not CLOSED, and the established timeout. */
+static inline bool conn_solid_established(uint16_t w)
+{
+	const unsigned fl = RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED;
+
+	return (w & (fl << CONN_FLAGS_SHIFT | 0xffu << CONN_TO_SHIFT)) ==
+	       ((unsigned)RW_CF_SOLID << CONN_FLAGS_SHIFT | (unsigned)RW_TO_TCP_ESTABLISHED << CONN_TO_SHIFT);
+}
+
 /*
  * Inline here only what nearly every packet needs: an IPv4 packet that
  * prepare keyed, its hint live, a TCP segment the established fast path
@@ -469,28 +532,31 @@ enum rw_track_result rw_state_track(struct rw_state *s, struct rw_pkt *p, uint64
 {
 	struct rw_conn *c;
 	uint32_t hint;
+	uint16_t ft;
 	unsigned d;
 
-	if (unlikely(p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR)))
-		return track_keyless(s, p, now, rule, reason);
-	if (unlikely(!p->ct_prep || p->af != RW_AF_INET))
+	/* PREP_V4 alone says IPv4, neither a fragment tail nor an ICMP error
+	 * (prepare keys no others as such): one test ahead of the others */
+	if (unlikely(p->ct_prep != PREP_V4)) {
+		if (p->flags & (RW_PKT_FRAG_LATER | RW_PKT_ICMP_ERR))
+			return track_keyless(s, p, now, rule, reason);
 		return track_unprepared(s, p, now, rule, reason);
+	}
 	/* prepare built the key (the same bytes rw_key_from_pkt gives) and
 	 * prefetch the hint: consumed here, so that a reused descriptor never
 	 * sees them stale */
 	p->ct_prep = 0;
 	hint = p->ct_hint;
 	if (unlikely(!rw_ctable_hint_live(&s->t4, p->ct_key4, sizeof(struct rw_key4),
-					  sizeof(struct rw_entry4), p->hash, now, hint)))
+					  sizeof(struct rw_entry4), now, hint)))
 		return track_lookup4(s, p, now, rule, reason);
 	c = (struct rw_conn *)(s->t4.entries + (size_t)hint * sizeof(struct rw_entry4));
-	d = p->ct_side ^ (c->flags & RW_CF_INIT_B);
+	ft = conn_flags_to(c);
+	d = p->ct_side ^ conn_init_b(ft);
 	/* no proxy or helper; SOLID, not CLOSED and the established timeout
 	 * already: what rw_tcp_track_established would set, so only the time
 	 * is stored */
-	if (likely(p->proto == RW_PROTO_TCP && c->to == RW_TO_TCP_ESTABLISHED &&
-		   (c->flags & (RW_CF_PROXY | RW_CF_ALG | RW_CF_SOLID | RW_CF_CLOSED)) ==
-			   RW_CF_SOLID) &&
+	if (likely(p->proto == RW_PROTO_TCP && conn_solid_established(ft)) &&
 	    likely(rw_tcp_slide_established(c, d, p))) {
 		c->last = now;
 		c->pkts[d]++;
