@@ -390,6 +390,48 @@ TEST(macro_errors)
 	ERR("pass from $later\nlater = \"10.0.0.1\"\n", "t.conf:1:11: undefined macro '$later'");
 }
 
+/* "m0 = ...", then each macro twice the last: m_k is 16 * 2^k - 1 bytes. */
+static char *doubling_macros(int n, const char *tail)
+{
+	size_t cap = (size_t)n * 32 + strlen(tail) + 64, len;
+	char *text = malloc(cap);
+
+	len = (size_t)snprintf(text, cap, "m0 = \"1.2.3.4 1.2.3.5\"\n");
+	for (int i = 1; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "m%d = \"$m%d $m%d\"\n", i, i - 1,
+					i - 1);
+	snprintf(text + len, cap - len, "%s", tail);
+	return text;
+}
+
+/* Found by fuzz/fuzz_config: each line doubled the last macro, so a file
+ * of 30 short lines took gigabytes (and 22 lines took 32 MiB for one
+ * value); and one line could use a long value any number of times. */
+TEST(macro_expansion_is_bounded)
+{
+	struct rw_config c;
+	char *text = doubling_macros(22, "");
+
+	/* m16 is 1 MiB - 1 bytes: fine; m17 would be 2 MiB */
+	CHECK_EQ(parse(text, &c), -1);
+	CHECK_STR(dg.first, "t.conf:18:7: this macro's value is longer than 1 MiB once the macros "
+			    "in it are replaced (use a table)");
+	free(text);
+	/* 512 KiB used three times on one line: 1.5 MiB of tokens */
+	text = doubling_macros(16, "pass from { $m15 $m15 $m15 }\n");
+	CHECK_EQ(parse(text, &c), -1);
+	CHECK_EQ(dg.errors, 1);
+	CHECK_STR(dg.first, "t.conf:17:23: macro '$m15' makes this line too long (macros may add "
+			    "at most 1 MiB to a line: use a table)");
+	free(text);
+	/* twice is within the bound (the repeated addresses make one range) */
+	text = doubling_macros(16, "pass from { $m15 $m15 }\n");
+	CHECK_EQ(parse(text, &c), 0);
+	CHECK_EQ(c.nrules, 1);
+	rw_config_free(&c);
+	free(text);
+}
+
 TEST(define_overrides_file_macro)
 {
 	struct rw_config c;
@@ -1153,6 +1195,30 @@ TEST(load_errors)
 	CHECK(strstr(d.first, ":1:1: not a text file (it holds NUL bytes)") != NULL);
 	/* a NULL diag is allowed */
 	CHECK_EQ(rw_config_load("/nonexistent/x.conf", NULL, 0, &c, NULL), -1);
+}
+
+/* A path naming something endless (/dev/zero) read until memory ran out:
+ * files are read up to 256 MiB. A sparse file stands in for it here. */
+TEST(huge_files_refused)
+{
+	const char *big = tmp_path("big.txt"), *conf = tmp_path("big.conf");
+	struct rw_config c;
+	struct rw_diag d = {0};
+	char want[512];
+	FILE *f = fopen(big, "w");
+
+	CHECK(f && ftruncate(fileno(f), (off_t)300 << 20) == 0);
+	fclose(f);
+	CHECK_EQ(rw_config_load(big, NULL, 0, &c, &d), -1);
+	snprintf(want, sizeof(want), "%s:1:1: cannot read the file: File too large", big);
+	CHECK_STR(d.first, want);
+	write_file(conf, "table <t> file \"big.txt\"\n");
+	memset(&d, 0, sizeof(d));
+	CHECK_EQ(rw_config_load(conf, NULL, 0, &c, &d), -1);
+	snprintf(want, sizeof(want), "%s:1:16: cannot read table file '%s': File too large", conf,
+		 big);
+	CHECK_STR(d.first, want);
+	unlink(big);
 }
 
 /* ---------------------------------------------------------------- fixtures */
