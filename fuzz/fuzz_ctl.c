@@ -5,9 +5,10 @@
  * rw_ctl_handle, the function the control socket calls for one line. The
  * engine behind it is the one tests/unit/test_ctl.c uses: no ports, two
  * workers that do not run (their mailbox calls run on this thread), rules
- * and two tables from a small file. Each input starts from that file again
- * (a reload after any input that may have edited it), so an input replays alone
- * exactly as it ran.
+ * and two tables from a small file, and three connections on each shard.
+ * Each input starts from that file again (a reload, and the connections
+ * made again, after any input that may have changed them), so an input
+ * replays alone exactly as it ran.
  *
  * Besides the sanitizers' own checks: every reply is complete (not broken),
  * starts with "ok\n" or "error\n" as the return value says, an error says
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "ctl/internal.h"
+#include "track/state.h"
 #include "worker/ruleset.h"
 
 #define REQUIRE(c) do { if (!(c)) __builtin_trap(); } while (0)
@@ -45,6 +47,33 @@ static const char conf_text[] =
 
 static struct rw_engine eng;
 static struct rw_ctl ctl;
+
+/* A few tracked connections on each shard, so that "states" lists and
+ * filters real entries: TCP and UDP over IPv4, TCP over IPv6. */
+static void seed_states(void)
+{
+	uint64_t now = rw_now_ns();
+
+	for (unsigned w = 0; w < eng.nworkers; w++)
+		for (unsigned i = 0; i < 3; i++) {
+			struct rw_pkt p = {.af = i == 2 ? RW_AF_INET6 : RW_AF_INET,
+					   .proto = i == 1 ? RW_PROTO_UDP : RW_PROTO_TCP,
+					   .flags = RW_PKT_L4, .sport = (uint16_t)(40000 + w),
+					   .dport = i == 1 ? 53 : 80, .tcp_flags = RW_TH_SYN,
+					   .tcp_seq = 1000, .tcp_win = 29200,
+					   .tcp_wscale = RW_WSCALE_NONE};
+
+			if (i == 2) {
+				p.saddr[0] = p.daddr[0] = 0x20, p.saddr[1] = p.daddr[1] = 0x01;
+				p.saddr[2] = p.daddr[2] = 0x0d, p.saddr[3] = p.daddr[3] = 0xb8;
+			} else {
+				p.saddr[10] = p.saddr[11] = p.daddr[10] = p.daddr[11] = 0xff;
+				p.saddr[12] = p.daddr[12] = 192, p.saddr[14] = p.daddr[14] = 2;
+			}
+			p.saddr[15] = (uint8_t)(7 + w), p.daddr[15] = 80;
+			rw_state_create(eng.workers[w].state, &p, (uint32_t)i, now);
+		}
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -69,12 +98,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctl.e = &eng;
 	ctl.lfd = ctl.wake[0] = ctl.wake[1] = -1;
 	ctl.config = DIR "/fw.conf";
+	seed_states();
 	return 0;
 }
 
 /* A reload costs milliseconds (the tables' lookup structures are large):
- * done only when the input before changed the rules or a table. */
+ * done only when the input before changed the rules (a new generation) or
+ * may have changed a table (edited in place, same generation). */
 static bool dirty = true;
+static uint32_t clean_gen;
 
 /* One request: the reply must be whole and say ok or error as ret does. */
 static void ask(const char *line)
@@ -86,8 +118,7 @@ static void ask(const char *line)
 	REQUIRE(b.p && b.len == strlen(b.p));
 	if (ret == 0) {
 		REQUIRE(!strncmp(b.p, "ok\n", 3));
-		/* any word that may be an edit (over-approximated) */
-		if (strstr(line, "rule") || strstr(line, "table"))
+		if ((strstr(line, "table") && !strstr(line, "show")) || strstr(line, "flush"))
 			dirty = true;
 	} else {
 		REQUIRE(ret == -1);
@@ -116,8 +147,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = malloc(size + 1);
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (dirty)
+	if (dirty || atomic_load(&eng.rs)->gen != clean_gen) {
 		ask("reload");
+		clean_gen = atomic_load(&eng.rs)->gen;
+		for (unsigned w = 0; w < eng.nworkers; w++)
+			rw_state_flush(eng.workers[w].state);
+		seed_states();
+	}
 	dirty = false;
 	for (line = strtok_r(text, "\n", &save); line && n < MAX_LINES;
 	     line = strtok_r(NULL, "\n", &save), n++)
