@@ -113,8 +113,12 @@ static int rule_add(struct rw_ctl *c, const struct rw_ctl_req *r, struct rw_buf 
 	if (!strcmp(where, "at") || !strcmp(where, "before") || !strcmp(where, "after")) {
 		if (parse_index(r->argc > 2 ? r->argv[2] : NULL, &pos, out))
 			return -1;
-		if (!strcmp(where, "after"))
-			pos++;
+		/* after the largest index would be RW_EDIT_APPEND: an append
+		 * nobody asked for instead of "no such rule" */
+		if (!strcmp(where, "after") && unlikely(++pos == RW_EDIT_APPEND)) {
+			rw_buf_printf(out, "no rule %s to add after", r->argv[2]);
+			return -1;
+		}
 		skip = 4;
 	}
 	rest_of_line(r->line, skip, text, sizeof(text));

@@ -112,12 +112,18 @@ static int parse_addr(const char *s, struct filter *f)
 	unsigned max = 128, off = 0;
 	long plen = -1;
 
+	/* a cut-off copy could still parse, as another prefix */
+	if (unlikely(strlen(s) >= sizeof(buf)))
+		return -EINVAL;
 	snprintf(buf, sizeof(buf), "%s", s);
 	slash = strchr(buf, '/');
 	if (slash) {
 		char *end;
 
 		*slash = 0;
+		/* digits only: "10.0.0.0/" or "/-0" is not /0 (every address) */
+		if (unlikely(slash[1] < '0' || slash[1] > '9'))
+			return -EINVAL;
 		plen = strtol(slash + 1, &end, 10);
 		if (*end || plen < 0)
 			return -EINVAL;

@@ -77,6 +77,12 @@ void rw_config_free(struct rw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/* The largest configuration or table file read: ten times a full Internet
+ * routing table written one prefix a line. Without a bound, a path naming
+ * something endless (/dev/zero, /dev/urandom) would eat memory until the
+ * daemon is killed instead of getting an error. */
+#define READ_FILE_MAX (256u << 20)
+
 /* The whole file in memory, NUL-terminated. */
 char *rw_read_file(const char *path, size_t *len, int *err)
 {
@@ -89,6 +95,10 @@ char *rw_read_file(const char *path, size_t *len, int *err)
 		return NULL;
 	}
 	do {
+		if (unlikely(used > READ_FILE_MAX)) {
+			*err = EFBIG;
+			goto out_fail;
+		}
 		if (rw_grow(&buf, &cap, used + 65536 + 1, 1)) {
 			*err = ENOMEM;
 			goto out_fail;

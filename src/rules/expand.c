@@ -140,6 +140,15 @@ static bool is_icmp(uint8_t proto, uint8_t af)
 	       (af == RW_AF_INET6 && proto == RW_PROTO_ICMP6);
 }
 
+/* a * b, or SIZE_MAX when it does not fit: a count that wrapped around to
+ * a small number would pass the tuple cap and then expand for ever. */
+static size_t mul_sat(size_t a, size_t b)
+{
+	size_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
 /* Tuples of one (family, protocol): counted into *n, and written to o
  * unless o is NULL. */
 static int emit(const struct rw_rule *r, uint32_t idx, uint8_t af, int proto,
@@ -151,21 +160,22 @@ static int emit(const struct rw_rule *r, uint32_t idx, uint8_t af, int proto,
 	const struct rvec any1 = {&any_port, 1};
 	const struct rvec *sp = icmp ? &s->itype : l4 ? &s->sport : &any1;
 	const struct rvec *dp = icmp ? &s->icode : l4 ? &s->dport : &any1;
-	size_t pairs = icmp ? s->itype.n : sp->n * dp->n;
+	size_t pairs = icmp ? s->itype.n : mul_sat(sp->n, dp->n), t;
 
 	rw_port_to_rset(0, 65535, &any_port);
-	*n += s->src.n * s->dst.n * pairs;
+	t = mul_sat(mul_sat(s->src.n, s->dst.n), pairs);
+	*n = __builtin_add_overflow(*n, t, n) ? SIZE_MAX : *n;
 	if (!o)
 		return 0;
+	/* ICMP type and code go in pairs (d == c only): a loop over every
+	 * (c, d) would be quadratic in a long icmp-type list. */
 	for (size_t a = 0; a < s->src.n; a++)
 	for (size_t b = 0; b < s->dst.n; b++)
 	for (size_t c = 0; c < sp->n; c++)
-	for (size_t d = 0; d < dp->n; d++) {
+	for (size_t d = icmp ? c : 0; d < (icmp ? c + 1 : dp->n); d++) {
 		struct rw_crule *cr;
 		struct rw_port_range ps, pd;
 
-		if (icmp && c != d) /* type and code go in pairs */
-			continue;
 		if (rw_grow(&o->v, &o->cap, o->n + 1, sizeof(*o->v)))
 			return -ENOMEM;
 		cr = &o->v[o->n++];
@@ -242,6 +252,13 @@ int rw_expand(struct rw_config *cfg, struct rw_diag *d, const char *file)
 
 		if (rw_rule_tuples(r, &n))
 			goto out_nomem;
+		if (n == SIZE_MAX) {
+			rw_diag_report(d, file, r->line, 1, "this rule expands to more match tuples "
+				       "than can be counted (at most %d): use a table or split it",
+				       RW_RULE_TUPLES_MAX);
+			free(o.v);
+			return -E2BIG;
+		}
 		if (n > RW_RULE_TUPLES_MAX) {
 			rw_diag_report(d, file, r->line, 1, "this rule expands to %zu match tuples "
 				       "(at most %d): use a table or split it", n,

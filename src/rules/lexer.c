@@ -188,6 +188,7 @@ static size_t lex_macro(struct rw_lexer *lx, struct cursor *c, unsigned line, un
 	const char *s = c->p + 1, *e = s;
 	struct rw_macro *m;
 	struct cursor sub;
+	size_t vlen;
 
 	while (e < c->end && is_name_char(*e))
 		e++;
@@ -205,7 +206,17 @@ static size_t lex_macro(struct rw_lexer *lx, struct cursor *c, unsigned line, un
 			  (int)(e - s));
 		return (size_t)(e - c->p);
 	}
-	sub = (struct cursor){m->value, m->value + strlen(m->value), true, line, col,
+	vlen = strlen(m->value);
+	if (unlikely(lx->expanded + vlen > RW_MACRO_EXPAND_MAX)) {
+		/* once per line: the rest of its uses would say the same */
+		if (!lx->error)
+			lex_error(lx, line, col, "macro '$%.*s' makes this line too long (macros may "
+				  "add at most 1 MiB to a line: use a table)", s, (int)(e - s));
+		lx->error = true;
+		return (size_t)(e - c->p);
+	}
+	lx->expanded += vlen;
+	sub = (struct cursor){m->value, m->value + vlen, true, line, col,
 			      c->depth + 1, c->glue};
 	lex_cursor(lx, &sub);
 	c->glue = true;
@@ -299,6 +310,7 @@ int rw_lex_line(struct rw_lexer *lx)
 
 	lx->ntoks = 0;
 	lx->blen = 0;
+	lx->expanded = 0;
 	lx->error = false;
 	while (c.p < c.end) {
 		if (*c.p == '\n') {

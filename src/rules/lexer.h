@@ -40,6 +40,13 @@ struct rw_tok {
 	bool glued;   /* written right after the previous token, no blank */
 };
 
+/* What macros may add to one logical line, and the longest value a macro
+ * definition may expand to. Each use of a macro copies its value, so
+ * without a bound a few lines that each double the last ("b = \"$a $a\"")
+ * or one line that uses a long value many times would take gigabytes. A
+ * real list of addresses this long belongs in a table. */
+#define RW_MACRO_EXPAND_MAX (1u << 20)
+
 struct rw_macro {
 	char *name, *value;
 	unsigned line;  /* 0 for -D definitions */
@@ -60,6 +67,7 @@ struct rw_lexer {
 	size_t ntoks, tcap;
 	char *buf;                 /* token texts, NUL-separated */
 	size_t blen, bcap;
+	size_t expanded;           /* bytes its $macros added (RW_MACRO_EXPAND_MAX) */
 	bool error;                /* a lexical error was reported on it */
 	bool nomem;
 };

@@ -116,6 +116,12 @@ static char *expand_value(struct rw_parser *p, const struct rw_tok *t)
 			len = (size_t)(e - s);
 			s = e;
 		}
+		if (unlikely(n + len > RW_MACRO_EXPAND_MAX)) {
+			rw_p_err(p, t, "this macro's value is longer than 1 MiB once the macros in "
+				 "it are replaced (use a table)");
+			free(out);
+			return NULL;
+		}
 		if (rw_grow(&out, &cap, n + len + 1, 1)) {
 			p->nomem = true;
 			free(out);

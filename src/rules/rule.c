@@ -29,6 +29,7 @@ struct rule_ctx {
 	struct rw_tok *first, *out, *sport_kw, *dport_kw, *flags_kw, *icmp_kw, *state_kw;
 	bool icmp6;
 	uint8_t src_fams, dst_fams;
+	size_t icmp_cap;  /* room in r.icmps */
 };
 
 /* A growing range list. */
@@ -573,17 +574,17 @@ static int icmp_one(struct rw_parser *p, struct rule_ctx *c, struct rw_icmp_matc
 
 static int icmp_add(struct rw_parser *p, struct rule_ctx *c)
 {
-	struct rw_icmp_match im, *n;
+	struct rw_icmp_match im;
 
 	if (icmp_one(p, c, &im))
 		return -1;
-	n = realloc(c->r.icmps, (c->r.nicmps + 1) * sizeof(*n));
-	if (!n) {
+	/* doubling: one element more at a time copied the list each time,
+	 * quadratic in a long list (seconds under ASan for 60,000) */
+	if (rw_grow(&c->r.icmps, &c->icmp_cap, c->r.nicmps + 1, sizeof(im))) {
 		p->nomem = true;
 		return -1;
 	}
-	c->r.icmps = n;
-	n[c->r.nicmps++] = im;
+	c->r.icmps[c->r.nicmps++] = im;
 	return 0;
 }
 

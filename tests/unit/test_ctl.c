@@ -192,6 +192,9 @@ TEST(states_filters_parse_and_refuse)
 	static const char *bad[] = {
 		"states proto", "states proto xyz", "states addr 10.0.0.0/33", "states addr ::1/129",
 		"states addr nonsense", "states port 70000", "states limit -1", "states colour red",
+		/* these once meant /0, every address (an empty, signed or cut-off length) */
+		"states addr 10.0.0.0/", "states addr 10.0.0.0/-0", "states addr ::/+0",
+		"states addr 10.0.0.0/00000000000000000000000000000000000000000000000000000000032",
 	};
 	for (size_t i = 0; i < RW_ARRAY_SIZE(bad); i++) {
 		r = ask(bad[i], &ok);
@@ -421,6 +424,8 @@ TEST(rule_and_table_edits)
 		"rule frobnicate 1", "rule add pass in on nowhere all", "table", "table add bad",
 		"table add nosuch 10.0.0.1", "table add bad 10.0.0.300", "table remove bad 10.0.0.1",
 		"table show nosuch",
+		/* once an append: the position after 2^32 - 2 is RW_EDIT_APPEND */
+		"rule add after 4294967294 pass all",
 	};
 	for (size_t i = 0; i < RW_ARRAY_SIZE(bad); i++) {
 		r = ask(bad[i], &ok);
