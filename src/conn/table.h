@@ -49,6 +49,7 @@ struct rw_conn_ctx {
 	bool adaptive;         /* adaptive_end > adaptive_start: set with them, so that
 				* rw_conn_timeout_ns tests one byte for every packet */
 	uint64_t capacity;     /* live entries allowed, both tables together */
+	uint64_t capacity_max; /* what the tables were made for: the limit's ceiling */
 	uint64_t live;         /* live entries, both tables */
 	uint64_t created, expired, removed, evicted, refused;
 	uint64_t relocated;    /* inserts that moved entries to their other bucket */

@@ -324,8 +324,17 @@ int rw_ctl_reload(struct rw_ctl *c, char *msg, size_t msglen)
 
 		pthread_mutex_lock(&c->e->reload_lock);
 		rs = atomic_load(&c->e->rs);
-		snprintf(msg, msglen, "reloaded %s: generation %u, %zu rules", c->config, rs->gen,
-			 rs->cfg.nrules);
+		uint64_t max = rw_engine_states_max(c->e);
+		int n = snprintf(msg, msglen, "reloaded %s: generation %u, %zu rules", c->config, rs->gen,
+				 rs->cfg.nrules);
+
+		/* applied as far as it can be: say where it could not */
+		if (rs->cfg.limit_states > max && n > 0 && (size_t)n < msglen)
+			snprintf(msg + n, msglen - (size_t)n,
+				 "; set limit states %llu is above the %llu the tables were made for at "
+				 "start: the limit is %llu until a restart",
+				 (unsigned long long)rs->cfg.limit_states, (unsigned long long)max,
+				 (unsigned long long)max);
 		pthread_mutex_unlock(&c->e->reload_lock);
 	}
 	free(text);

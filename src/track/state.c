@@ -41,6 +41,19 @@ void rw_state_set_timeouts(struct rw_state *s, const uint32_t timeouts[RW_TO_MAX
 		s->ctx.bound_stale = rw_ctable_nslots(&s->t4) + rw_ctable_nslots(&s->t6);
 }
 
+uint64_t rw_state_set_limits(struct rw_state *s, uint64_t capacity, uint32_t adaptive_start,
+			     uint32_t adaptive_end)
+{
+	/* the tables never grow: a higher limit waits for a restart. A lower
+	 * one refuses or evicts new connections until enough old ones end,
+	 * as pf does; none is dropped for it. */
+	s->ctx.capacity = RW_MAX(RW_MIN(capacity, s->ctx.capacity_max), 1);
+	s->ctx.adaptive_start = adaptive_start;
+	s->ctx.adaptive_end = adaptive_end;
+	s->ctx.adaptive = adaptive_end > adaptive_start;
+	return s->ctx.capacity;
+}
+
 struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err, size_t errlen)
 {
 	struct rw_state *s;
@@ -58,10 +71,8 @@ struct rw_state *rw_state_create_shard(const struct rw_state_opts *o, char *err,
 		return NULL;
 	}
 	memset(s, 0, sizeof(*s));
-	s->ctx.capacity = o->capacity;
-	s->ctx.adaptive_start = o->adaptive_start;
-	s->ctx.adaptive_end = o->adaptive_end;
-	s->ctx.adaptive = o->adaptive_end > o->adaptive_start;
+	s->ctx.capacity_max = o->capacity;
+	rw_state_set_limits(s, o->capacity, o->adaptive_start, o->adaptive_end);
 	rw_state_set_timeouts(s, o->timeouts);
 	memcpy(s->hash_key, o->hash_key, sizeof(s->hash_key));
 	/* a zero key is a caller that forgot: never run unkeyed */
@@ -733,6 +744,8 @@ void rw_state_stats(const struct rw_state *s, struct rw_state_stats *out)
 	out->refused = s->ctx.refused;
 	out->relocated = s->ctx.relocated;
 	out->current = s->ctx.live;
+	out->limit = s->ctx.capacity;
+	out->limit_max = s->ctx.capacity_max;
 	out->current_v4 = s->t4.live;
 	out->current_v6 = s->t6.live;
 	out->alg = s->alg->st;

@@ -40,6 +40,7 @@ struct rw_state_stats {
 	uint64_t relocated;                   /* inserts that moved entries (cuckoo) */
 	uint64_t current;                     /* live entries now */
 	uint64_t current_v4, current_v6;
+	uint64_t limit, limit_max;            /* count limit in force; what the tables were made for */
 	struct rw_alg_stats alg;              /* helpers and expectations (docs/alg.md) */
 };
 
@@ -55,6 +56,13 @@ void rw_state_destroy(struct rw_state *s);
 
 /* Apply new timeouts (reload) without touching entries. */
 void rw_state_set_timeouts(struct rw_state *s, const uint32_t timeouts[RW_TO_MAX]);
+
+/* Apply a new count limit and adaptive-timeout bounds (reload): the limit
+ * at most what the shard was made for (returned: the limit in force), the
+ * adaptive scaling off unless end > start. Only on the thread that uses
+ * the shard (or while nobody does): the fast path reads these unlocked. */
+uint64_t rw_state_set_limits(struct rw_state *s, uint64_t capacity, uint32_t adaptive_start,
+			     uint32_t adaptive_end);
 
 void rw_state_prepare(struct rw_state *s, struct rw_pkt *const *p, unsigned n);
 void rw_state_prefetch(struct rw_state *s, struct rw_pkt *const *p, unsigned n);

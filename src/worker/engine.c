@@ -114,6 +114,7 @@ static int make_workers(struct rw_engine *e, const struct rw_config *cfg, char *
 
 		memcpy(so.timeouts, cfg->timeouts, sizeof(so.timeouts));
 		w->id = i;
+		w->parse = e->parse;
 		w->cpu = -1;
 		w->eng = e;
 		w->state = rw_state_create_shard(&so, err, errlen);
@@ -161,7 +162,34 @@ int rw_engine_init(struct rw_engine *e, struct rw_config *cfg, char *err, size_t
 		return -EINVAL;
 	}
 	atomic_store(&e->rs, rs);
+	/* the shards were made with this set's settings */
+	for (unsigned i = 0; i < e->nworkers; i++)
+		e->workers[i].cfg_gen = rs->gen;
 	return 0;
+}
+
+void rw_worker_apply_config(struct rw_worker *w, const struct rw_ruleset *rs)
+{
+	unsigned nw = w->eng->nworkers;
+
+	w->parse.verify_l4_csum = rs->cfg.verify_l4_csum;
+	rw_state_set_timeouts(w->state, rs->cfg.timeouts);
+	rw_state_set_limits(w->state, rs->cfg.limit_states / nw, rs->cfg.adaptive_start / nw,
+			    rs->cfg.adaptive_end / nw);
+	w->cfg_gen = rs->gen;
+}
+
+uint64_t rw_engine_states_max(const struct rw_engine *e)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct rw_state_stats st;
+
+		rw_state_stats(e->workers[i].state, &st);
+		n += st.limit_max;
+	}
+	return n;
 }
 
 static void pin(struct rw_worker *w)
@@ -264,8 +292,17 @@ int rw_engine_reload(struct rw_engine *e, struct rw_config *cfg, char *err, size
 	}
 	old = atomic_exchange(&e->rs, rs);
 	wait_quiescent(e, gen);
-	for (unsigned i = 0; i < e->nworkers; i++)
-		rw_state_set_timeouts(e->workers[i].state, rs->cfg.timeouts);
+	/* A running worker has applied the new timeouts and limits before it
+	 * announced the generation (rw_worker_poll), on its own thread: the
+	 * fast path reads them unlocked, and a half-written pair of adaptive
+	 * bounds could expire a connection. Here only the workers that do not
+	 * run, whose shards nobody else touches. */
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct rw_worker *w = &e->workers[i];
+
+		if (!w->running || atomic_load(&w->seen_gen) == UINT32_MAX)
+			rw_worker_apply_config(w, rs);
+	}
 	rw_ruleset_free(old);
 	pthread_mutex_unlock(&e->reload_lock);
 	return 0;

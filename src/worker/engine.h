@@ -67,6 +67,10 @@ struct rw_worker {
 	/* Generation of the rule set this worker is using; reload waits for
 	 * every worker to reach the new one before freeing the old. */
 	_Atomic uint32_t seen_gen rw_cache_aligned;
+	/* Generation whose timeouts and limits the shard has (the worker
+	 * applies a new set's at its first poll with it). */
+	uint32_t cfg_gen;
+	struct rw_parse_opts parse;    /* the set's parse options (checksums), applied with them */
 	/* Mailbox: one pending control call or NULL; written by the control
 	 * thread, rarely, so the worker's load of it each poll stays cached. */
 	_Atomic(struct rw_worker_call *) call;
@@ -192,6 +196,13 @@ void rw_engine_print_summary(const struct rw_engine *e, FILE *f);
  * running) and wait for it. 0, or -ETIMEDOUT when the worker did not take
  * the call within timeout_ms (nothing ran then). */
 int rw_worker_call(struct rw_worker *w, struct rw_worker_call *c, unsigned timeout_ms);
+/* Give w rs's parse options and its shard rs's timeouts, state limit and
+ * adaptive bounds (its share of them); on the worker's thread, or while it
+ * does not run. */
+void rw_worker_apply_config(struct rw_worker *w, const struct rw_ruleset *rs);
+/* The most states the tables were made for, all workers together: the
+ * ceiling of `set limit states` until a restart. */
+uint64_t rw_engine_states_max(const struct rw_engine *e);
 /* The worker's side: run a pending call (engine.c, off the fast path). */
 void rw_worker_serve_call(struct rw_worker *w);
 

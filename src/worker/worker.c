@@ -313,7 +313,7 @@ static bool frag_in(struct rw_worker *w, const struct rw_ruleset *rs, unsigned i
 		verdict[i] = reason;
 		return false;
 	}
-	switch (rw_frag_add(w->frag, &w->pkts[i], &w->frames[i], now, &w->eng->parse,
+	switch (rw_frag_add(w->frag, &w->pkts[i], &w->frames[i], now, &w->parse,
 			    w->frag_view + (size_t)i * RW_FRAG_VIEW_MAX, &w->frag_dg[i], &reason)) {
 	case RW_FRAG_DONE:
 		w->frag_ndone++;
@@ -413,7 +413,7 @@ static __attribute__((noinline)) bool pre_judge_rare(struct rw_worker *w, const 
 						     unsigned i, unsigned in_port, unsigned *verdict)
 {
 	struct rw_pkt *p = &w->pkts[i];
-	int r = rw_parse_general(p, w->frames[i].data, w->frames[i].len, &w->eng->parse);
+	int r = rw_parse_general(p, w->frames[i].data, w->frames[i].len, &w->parse);
 
 	p->in_port = (uint8_t)in_port;
 	p->ct_solid = 0;
@@ -725,7 +725,7 @@ static unsigned process_burst(struct rw_worker *w, const struct rw_ruleset *rs, 
 	uint64_t rx_bytes = 0;
 
 	/* the option tested once a burst: one copy of the loop for each value */
-	if (likely(!w->eng->parse.verify_l4_csum))
+	if (likely(!w->parse.verify_l4_csum))
 		nt = parse_burst(w, rs, in->index, n, true, verdict, tracked, idx, &rx_bytes);
 	else
 		nt = parse_burst(w, rs, in->index, n, false, verdict, tracked, idx, &rx_bytes);
@@ -797,6 +797,10 @@ unsigned rw_worker_poll(struct rw_worker *w)
 	if (unlikely(atomic_load_explicit(&w->call, memory_order_relaxed)))
 		rw_worker_serve_call(w);
 
+	/* A new set's timeouts and limits first, so that they are in force
+	 * when the reload sees the generation announced. */
+	if (unlikely(w->cfg_gen != rs->gen))
+		rw_worker_apply_config(w, rs);
 	/* Announce the generation in use before touching the set: a reload
 	 * frees the old set only after every worker has announced the new. */
 	atomic_store_explicit(&w->seen_gen, rs->gen, memory_order_release);

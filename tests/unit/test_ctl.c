@@ -468,6 +468,104 @@ TEST(rule_and_table_edits)
 	write_conf(good);
 }
 
+/* Shard i's limit in force and its ceiling, its adaptive bounds and one
+ * timeout. */
+static void check_shards(uint64_t limit, uint32_t astart, uint32_t aend, uint64_t est_ms)
+{
+	for (unsigned i = 0; i < eng->nworkers; i++) {
+		struct rw_state *st = eng->workers[i].state;
+		struct rw_state_stats ss;
+
+		rw_state_stats(st, &ss);
+		CHECK_EQ(ss.limit, limit);
+		CHECK_EQ(ss.limit_max, 500000); /* 1,000,000 (the default) over 2 workers */
+		CHECK_EQ(st->ctx.adaptive_start, astart);
+		CHECK_EQ(st->ctx.adaptive_end, aend);
+		CHECK_EQ(st->ctx.adaptive, aend > astart);
+		CHECK_EQ(st->ctx.to_ms[RW_TO_TCP_ESTABLISHED], est_ms);
+	}
+}
+
+/* A reload applies the state limit (up to what the tables were made for),
+ * the adaptive bounds (each worker its share), the timeouts and the
+ * checksum option;
+ * a limit above the tables' size is kept at that size and the reply says
+ * so. The workers here do not run, so the reload applies them itself; a
+ * running worker does it at its next poll (rw_worker_poll). */
+TEST(reload_applies_limits_and_adaptive_bounds)
+{
+	int ok;
+	char *r;
+
+	setup();
+	check_shards(500000, 0, 0, 86400000);
+	CHECK(eng->workers[0].parse.verify_l4_csum && eng->workers[1].parse.verify_l4_csum);
+	write_conf("set workers 2\nset limit states 1000\nset checksum ignore\n"
+		   "set timeout { adaptive.start 200, adaptive.end 800, tcp.established 60 }\n"
+		   "pass in proto tcp to port 80\n");
+	r = ask("reload", &ok);
+	CHECK(ok && !strstr(r, "restart"));
+	free(r);
+	check_shards(500, 100, 400, 60000);
+	CHECK(!eng->workers[0].parse.verify_l4_csum && !eng->workers[1].parse.verify_l4_csum);
+	write_conf("set workers 2\nset limit states 4000000\npass in proto tcp to port 80\n");
+	r = ask("reload", &ok);
+	CHECK(ok && strstr(r, "set limit states 4000000 is above the 1000000") &&
+	      strstr(r, "until a restart"));
+	free(r);
+	check_shards(500000, 0, 0, 86400000);
+	write_conf(good);
+	r = ask("reload", &ok);
+	CHECK(ok);
+	free(r);
+	check_shards(500000, 0, 0, 86400000);
+	CHECK(eng->workers[0].parse.verify_l4_csum && eng->workers[1].parse.verify_l4_csum);
+}
+
+/* The same with running workers: each applies the new set's limits and
+ * timeouts on its own thread before it announces the generation, so they
+ * are in force when rw_engine_reload returns. */
+TEST(running_workers_apply_a_reload_before_announcing_it)
+{
+	static const char a[] = "set workers 2\npass in proto tcp\n";
+	static const char b[] = "set workers 2\nset limit states 3000\n"
+				"set timeout { adaptive.start 1000, adaptive.end 2000, tcp.established 90 }\n"
+				"pass in proto udp\n";
+	struct rw_diag d = {.out = stderr};
+	struct rw_engine *e2 = calloc(1, sizeof(*e2));
+	struct rw_config ca, cb;
+	char err[512] = "";
+
+	CHECK(e2 != NULL);
+	CHECK_EQ(rw_config_parse("a.conf", a, NULL, 0, &ca, &d), 0);
+	CHECK_EQ(rw_config_parse("b.conf", b, NULL, 0, &cb, &d), 0);
+	if (!e2 || rw_engine_init(e2, &ca, err, sizeof(err))) {
+		printf("# engine: %s\n", err);
+		CHECK(0);
+		free(e2);
+		return;
+	}
+	CHECK_EQ(rw_engine_start(e2), 0);
+	usleep(20000);
+	CHECK(e2->workers[0].running && e2->workers[1].running);
+	CHECK_EQ(rw_engine_reload(e2, &cb, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		struct rw_state *st = e2->workers[i].state;
+		struct rw_state_stats ss;
+
+		rw_state_stats(st, &ss);
+		CHECK_EQ(ss.limit, 1500);
+		CHECK_EQ(st->ctx.adaptive_start, 500);
+		CHECK_EQ(st->ctx.adaptive_end, 1000);
+		CHECK_EQ(st->ctx.to_ms[RW_TO_TCP_ESTABLISHED], 90000);
+		CHECK_EQ(e2->workers[i].cfg_gen, 2);
+	}
+	atomic_store(&e2->stop, true);
+	rw_engine_join(e2);
+	rw_engine_fini(e2);
+	free(e2);
+}
+
 TEST(zz_close_removes_socket)
 {
 	setup();
