@@ -3,10 +3,14 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *const rw_timeout_names[RW_TO_MAX] = {
 #define RW_X_TO(id, name, def) [RW_TO_##id] = name,
@@ -83,18 +87,56 @@ void rw_config_free(struct rw_config *cfg)
  * daemon is killed instead of getting an error. */
 #define READ_FILE_MAX (256u << 20)
 
-/* The whole file in memory, NUL-terminated. */
+/* How long a pipe or device may keep a read waiting, each time: a FIFO
+ * nobody writes to would otherwise hang `check`, the start or a reload
+ * (and with it the control socket). A program writing a configuration
+ * into a pipe, as a shell's <(...) does, is well inside it. */
+#define READ_WAIT_MS 5000
+
+/* Wait until fd has something to read (or its writers are gone): 0, or
+ * ETIMEDOUT after READ_WAIT_MS, or errno. */
+static int wait_readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int n;
+
+	do
+		n = poll(&pfd, 1, READ_WAIT_MS);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	return n ? 0 : ETIMEDOUT;
+}
+
+/* The whole file in memory, NUL-terminated. Opened without blocking, so
+ * that a FIFO without a writer does not hang the open; a pipe or device is
+ * then waited for at most READ_WAIT_MS a read (regular files never wait). */
 char *rw_read_file(const char *path, size_t *len, int *err)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *buf = NULL;
-	size_t cap = 0, used = 0, got;
+	size_t cap = 0, used = 0;
+	struct stat st;
 
-	if (!f) {
+	if (fd < 0) {
 		*err = errno;
 		return NULL;
 	}
-	do {
+	if (fstat(fd, &st)) {
+		*err = errno;
+		goto out_fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*err = EISDIR;
+		goto out_fail;
+	}
+	/* a FIFO opened this way reads as empty until a writer comes: wait
+	 * for one rather than take an empty configuration */
+	if (S_ISFIFO(st.st_mode) && (*err = wait_readable(fd)))
+		goto out_fail;
+	for (;;) {
+		ssize_t got;
+
 		if (unlikely(used > READ_FILE_MAX)) {
 			*err = EFBIG;
 			goto out_fail;
@@ -103,21 +145,34 @@ char *rw_read_file(const char *path, size_t *len, int *err)
 			*err = ENOMEM;
 			goto out_fail;
 		}
-		got = fread(buf + used, 1, cap - used - 1, f);
-		used += got;
-	} while (got);
-	if (ferror(f)) {
-		*err = EIO;
-		goto out_fail;
+		got = read(fd, buf + used, cap - used - 1);
+		if (got > 0) {
+			used += (size_t)got;
+		} else if (got == 0) {
+			break;
+		} else if (errno == EAGAIN) {
+			if ((*err = wait_readable(fd)))
+				goto out_fail;
+		} else if (errno != EINTR) {
+			*err = errno;
+			goto out_fail;
+		}
 	}
-	fclose(f);
+	close(fd);
 	buf[used] = '\0';
 	*len = used;
 	return buf;
 out_fail:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return NULL;
+}
+
+const char *rw_read_error(int err)
+{
+	if (err == ETIMEDOUT)
+		return "nothing to read for 5 s (a pipe or device nobody writes to?)";
+	return strerror(err);
 }
 
 int rw_config_load(const char *path, const struct rw_define *defs, size_t ndefs,
@@ -133,7 +188,7 @@ int rw_config_load(const char *path, const struct rw_define *defs, size_t ndefs,
 	memset(cfg, 0, sizeof(*cfg));
 	text = rw_read_file(path, &len, &err);
 	if (!text) {
-		rw_diag_report(d, path, 1, 1, "cannot read the file: %s", strerror(err));
+		rw_diag_report(d, path, 1, 1, "cannot read the file: %s", rw_read_error(err));
 		return -1;
 	}
 	if (memchr(text, '\0', len)) {

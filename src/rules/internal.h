@@ -61,6 +61,8 @@ void rw_rule_free(struct rw_rule *r);
 
 /* A whole file, NUL-terminated; NULL with errno in *err. */
 char *rw_read_file(const char *path, size_t *len, int *err);
+/* What went wrong, for rw_read_file's err: strerror, or a clearer word. */
+const char *rw_read_error(int err);
 
 /* Expansion can multiply (lists times lists times families); a rule that
  * needs more tuples than this is a mistake or wants a table, and would

@@ -515,7 +515,7 @@ static int table_file(struct rw_parser *p, struct rw_table *tb)
 	}
 	r = rw_table_load_file(tb, path, p->d);
 	if (r < 0 && r != -ENOMEM)
-		rw_p_err(p, t, "cannot read table file '%s': %s", path, strerror(-r));
+		rw_p_err(p, t, "cannot read table file '%s': %s", path, rw_read_error(-r));
 	if (r == -ENOMEM)
 		p->nomem = true;
 	if (!tb->file) {

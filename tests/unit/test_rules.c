@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -1299,6 +1300,54 @@ TEST(huge_files_refused)
 		 big);
 	CHECK_STR(d.first, want);
 	unlink(big);
+}
+
+/* A writer for a FIFO, as a shell's <(...) is: opens it, writes a
+ * configuration a little later, closes. */
+static void *fifo_writer(void *arg)
+{
+	FILE *f;
+
+	usleep(100000);
+	f = fopen(arg, "w");
+	if (f) {
+		fputs("pass in proto tcp to port 22\n", f);
+		fclose(f);
+	}
+	return NULL;
+}
+
+/* A FIFO nobody writes to is an error after a bounded wait, not a hang of
+ * check, the start or a reload (and an empty configuration is not taken
+ * from it); one a program writes to is read; a directory is refused. */
+TEST(pipes_and_directories)
+{
+	const char *fifo = tmp_path("cfg.fifo");
+	struct rw_config c;
+	struct rw_diag d = {0};
+	char want[512];
+	pthread_t th;
+	time_t t0;
+
+	unlink(fifo);
+	CHECK_EQ(mkfifo(fifo, 0600), 0);
+	t0 = time(NULL);
+	CHECK_EQ(rw_config_load(fifo, NULL, 0, &c, &d), -1);
+	CHECK(time(NULL) - t0 <= 10);
+	snprintf(want, sizeof(want), "%s:1:1: cannot read the file: nothing to read for 5 s", fifo);
+	CHECK(!strncmp(d.first, want, strlen(want)));
+
+	CHECK_EQ(pthread_create(&th, NULL, fifo_writer, (void *)fifo), 0);
+	memset(&d, 0, sizeof(d));
+	CHECK_EQ(rw_config_load(fifo, NULL, 0, &c, &d), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(c.nrules, 1);
+	rw_config_free(&c);
+	unlink(fifo);
+
+	memset(&d, 0, sizeof(d));
+	CHECK_EQ(rw_config_load("/tmp", NULL, 0, &c, &d), -1);
+	CHECK(strstr(d.first, "cannot read the file: Is a directory") != NULL);
 }
 
 /* ---------------------------------------------------------------- fixtures */
