@@ -9,6 +9,7 @@
 #include <pcap/pcap.h>
 #include <sys/stat.h>
 #include "t.h"
+#include "fuzz_util.h"
 #include "pkt/pkt.h"
 #include "worker/reasons.h"
 
@@ -1390,45 +1391,20 @@ TEST(replay_pcaps)
 
 /* Every input the fuzzer ever crashed on, and the seed corpus, replayed as
  * raw Ethernet frames. */
-static void replay_raw_dir(struct replay *r, const char *dir)
+static void replay_raw(void *r, uint8_t *buf, size_t n)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-	static uint8_t buf[70000];
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		FILE *fp;
-		size_t n;
-
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		fp = fopen(path, "rb");
-		if (!fp)
-			continue;
-		n = fread(buf, 1, sizeof(buf), fp);
-		fclose(fp);
-		r->files++;
-		replay_frame(r, buf, (uint32_t)n);
-	}
-	closedir(d);
+	replay_frame(r, buf, (uint32_t)n);
 }
 
 TEST(replay_fuzz_corpus_and_crashes)
 {
+	static uint8_t buf[70000];
 	struct replay r = {0};
-	const char *root = getenv("RW_SRCDIR");
-	char dir[512];
 
 	insane = 0;
-	snprintf(dir, sizeof(dir), "%s/fuzz/corpus", root ? root : ".");
-	replay_raw_dir(&r, dir);
+	r.files = fuzz_inputs("corpus", buf, sizeof(buf), replay_raw, &r);
 	CHECK(r.files > 0); /* run from the repository root, or set RW_SRCDIR */
-	snprintf(dir, sizeof(dir), "%s/fuzz/crashes", root ? root : ".");
-	replay_raw_dir(&r, dir);
+	r.files += fuzz_inputs("crashes", buf, sizeof(buf), replay_raw, &r);
 	replay_report(&r, "fuzz corpus + crashes");
 	CHECK_EQ(insane, 0);
 }

@@ -5,6 +5,7 @@
  * into tuples, and the time to load a million-entry table.
  */
 #include "t.h"
+#include "fuzz_util.h"
 #include "rules/config.h"
 #include "rules/internal.h"
 #include "pkt/pkt.h"
@@ -1463,54 +1464,28 @@ TEST(mutated_input_never_crashes)
 /* fuzz/fuzz_config's corpus and every input it ever failed on
  * (fuzz/crashes-config), replayed: each parses or is rejected with a
  * message, and an accepted one expands into tuples of its own rules. */
-static unsigned replay_conf_dir(const char *dir, unsigned *accepted)
+static void replay_conf(void *accepted, uint8_t *buf, size_t n)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-	static char buf[65536 + 1];
-	unsigned files = 0;
+	struct rw_config c;
 
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		struct rw_config c;
-		FILE *fp;
-		size_t n;
-
-		if (e->d_name[0] == '.' || strstr(e->d_name, ".md"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		fp = fopen(path, "rb");
-		if (!fp)
-			continue;
-		n = fread(buf, 1, sizeof(buf) - 1, fp);
-		fclose(fp);
-		buf[n] = '\0'; /* a NUL inside ends the text, as the fuzzer skips such inputs */
-		files++;
-		if (parse(buf, &c)) {
-			CHECK(dg.errors > 0 && !strncmp(dg.first, "t.conf:", 7));
-			continue;
-		}
-		(*accepted)++;
-		for (size_t i = 0; i < c.ncrules; i++)
-			CHECK(c.crules[i].rule < c.nrules);
-		rw_config_free(&c);
+	buf[n] = '\0'; /* a NUL inside ends the text, as the fuzzer skips such inputs */
+	if (parse((char *)buf, &c)) {
+		CHECK(dg.errors > 0 && !strncmp(dg.first, "t.conf:", 7));
+		return;
 	}
-	closedir(d);
-	return files;
+	(*(unsigned *)accepted)++;
+	for (size_t i = 0; i < c.ncrules; i++)
+		CHECK(c.crules[i].rule < c.nrules);
+	rw_config_free(&c);
 }
 
 TEST(replay_fuzz_corpus_and_crashes)
 {
-	const char *root = getenv("RW_SRCDIR");
+	static uint8_t buf[65536 + 1];
 	unsigned files, accepted = 0;
-	char dir[512];
 
-	snprintf(dir, sizeof(dir), "%s/fuzz/corpus-config", root ? root : ".");
-	files = replay_conf_dir(dir, &accepted);
+	files = fuzz_inputs("corpus-config", buf, sizeof(buf) - 1, replay_conf, &accepted);
 	CHECK(files > 0); /* run from the repository root, or set RW_SRCDIR */
-	snprintf(dir, sizeof(dir), "%s/fuzz/crashes-config", root ? root : ".");
-	files += replay_conf_dir(dir, &accepted);
+	files += fuzz_inputs("crashes-config", buf, sizeof(buf) - 1, replay_conf, &accepted);
 	printf("# fuzz corpus + crashes: %u configurations, %u accepted\n", files, accepted);
 }
